@@ -111,6 +111,9 @@ static int set_text(const dm_bind_field *f, void *out, const char *value, dm_err
 		return dm_err_set(err, DM_EINVAL, "\"%s\" is a table; set its keys as %s.<key>",
 		                  f->key, f->key);
 	case DM_BIND_IGNORE: return 0;
+	case DM_BIND_UNSUPPORTED:
+		return dm_err_set(err, DM_EINVAL, "\"%s\" is not supported by dm: %s", f->key,
+		                  f->help ? f->help : "remove it");
 	}
 	return run_check(f, out, err);
 }
@@ -183,6 +186,9 @@ static int bind_one(const dm_bind_field *f, const dm_node *n, const char *filena
 			return type_error(filename, n, f, "a table", err);
 		return dm_bind_tree(f->sub, n, filename, p, err);
 	case DM_BIND_IGNORE: return 0;
+	case DM_BIND_UNSUPPORTED:
+		return dm_err_set(err, DM_EINVAL, "%s:%d: \"%s\" is not supported by dm: %s",
+		                  filename, n->line, f->key, f->help ? f->help : "remove it");
 	}
 	if (f->check && f->check(p, err) < 0)
 		return dm_err_prefix(err, "%s:%d: \"%s\"", filename, n->line, f->key);
@@ -227,10 +233,10 @@ int dm_bind_flags(const dm_bind_field *fields, void *out, int argc, char **argv,
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (strncmp(a, "--", 2) != 0)
+		if (a[0] != '-' || a[1] == '\0')
 			return dm_err_set(err, DM_EINVAL,
 			                  "unexpected argument \"%s\"; flags are --key=value", a);
-		a += 2;
+		a += a[1] == '-' ? 2 : 1;
 		const char *eq = strchr(a, '=');
 		size_t len = eq ? (size_t)(eq - a) : strlen(a);
 		char *key = dm_xstrndup(a, len);
@@ -247,9 +253,11 @@ int dm_bind_flags(const dm_bind_field *fields, void *out, int argc, char **argv,
 			value = argv[++i];
 		}
 		int rc = skipped ? 0 : dm_bind_set(fields, out, key, value, err);
+		if (rc < 0)
+			dm_err_prefix(err, "command line --%s", key);
 		free(key);
 		if (rc < 0)
-			return dm_err_prefix(err, "command line --%.*s", (int)len, a);
+			return -1;
 	}
 	return 0;
 }

@@ -32,6 +32,9 @@ typedef enum dm_bind_kind {
 	DM_BIND_STRLIST, /* dm_strlist; an array of strings, or one comma-separated string */
 	DM_BIND_TABLE,   /* nested struct at offset, described by sub */
 	DM_BIND_IGNORE,  /* accepted and ignored (documented compatibility keys) */
+	/* A DM key dm does not implement (yet): an error that names the key
+	 * and gives `help` as the reason, rather than a bare "unknown key". */
+	DM_BIND_UNSUPPORTED,
 } dm_bind_kind;
 
 typedef struct dm_bind_field dm_bind_field;
@@ -63,7 +66,8 @@ int dm_bind_tree(const dm_bind_field *fields, const dm_node *table, const char *
 int dm_bind_set(const dm_bind_field *fields, void *out, const char *key, const char *value,
                 dm_err *err);
 
-/* Applies "--key=value" / "--key value" arguments (argv[0] is not read).
+/* Applies "--key=value" / "--key value" arguments (argv[0] is not read);
+ * one dash works too, as with DM's Go flags ("-config=dm-master.toml").
  * Flags whose names are in skip (a NULL-ended list, e.g. "config") are left
  * for the caller. Unknown flags are errors naming the flag. */
 int dm_bind_flags(const dm_bind_field *fields, void *out, int argc, char **argv,
