@@ -134,7 +134,7 @@ int dm_bind_defaults(const dm_bind_field *fields, void *out, dm_err *err)
 static int type_error(const char *filename, const dm_node *n, const dm_bind_field *f,
                       const char *want, dm_err *err)
 {
-	return dm_err_set(err, DM_EINVAL, "%s:%d: \"%s\" must be %s, not a %s", filename, n->line,
+	return dm_err_set(err, DM_EINVAL, "%s:%d: \"%s\" must be %s, found %s", filename, n->line,
 	                  f->key, want, dm_tree_type_name(n->type));
 }
 

@@ -113,7 +113,7 @@ static void test_errors_name_file_line_key(void **state)
 
 	assert_int_equal(bind_yaml("enable-gtid: maybe\n", &s, &err), -1);
 	assert_string_equal(err.msg,
-	                    "source.yaml:1: \"enable-gtid\" must be true or false, not a string");
+	                    "source.yaml:1: \"enable-gtid\" must be true or false, found string");
 	dm_bind_free(source_fields, &s);
 
 	assert_int_equal(bind_yaml("a: 1\na: 2\n", &s, &err), -1);
