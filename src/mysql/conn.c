@@ -1,0 +1,801 @@
+/* Connections to sources and targets: config value, TLS material per
+ * connection, and messages that say what to fix. */
+#include "mysql/conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/mem.h"
+
+/* MySQL 8's refusal under require_secure_transport; MariaDB sends 1045. */
+#define DM_ER_SECURE_TRANSPORT_REQUIRED 3159
+
+/* Certificate files are small; anything bigger is the wrong file. */
+#define DM_MYSQL_PEM_MAX (1024 * 1024)
+
+static bool is_set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s != NULL ? dm_xstrdup(s) : NULL;
+}
+
+void dm_db_config_init(dm_db_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = DM_DB_DEFAULT_PORT;
+	dm_tls_settings_init(&c->security);
+}
+
+void dm_db_config_fini(dm_db_config *c)
+{
+	free(c->host);
+	free(c->user);
+	dm_free_secret(c->password);
+	dm_tls_settings_fini(&c->security);
+	free(c->charset);
+	dm_db_config_init(c);
+}
+
+void dm_db_config_copy(dm_db_config *dst, const dm_db_config *src)
+{
+	dm_db_config tmp = *src;
+	tmp.host = dup_or_null(src->host);
+	tmp.user = dup_or_null(src->user);
+	tmp.password = dup_or_null(src->password);
+	tmp.charset = dup_or_null(src->charset);
+	dm_tls_settings_init(&tmp.security);
+	dm_tls_settings_copy(&tmp.security, &src->security);
+	/* Copy first, free after: dst may alias src. */
+	dm_db_config_fini(dst);
+	*dst = tmp;
+}
+
+/* The config block a user edits for this link, for hints: DM's source.yaml
+ * has `from:`, task.yaml has `target-database:`. */
+static const char *config_key(const char *what)
+{
+	return strncmp(what, "source", 6) == 0 ? "from" : "target-database";
+}
+
+static unsigned int port_of(const dm_db_config *c)
+{
+	return c->port != 0 ? c->port : DM_DB_DEFAULT_PORT;
+}
+
+static unsigned int connect_timeout_of(const dm_db_config *c)
+{
+	return c->connect_timeout != 0 ? c->connect_timeout : DM_DB_DEFAULT_CONNECT_TIMEOUT;
+}
+
+/* "source mysql-01 127.0.0.1:3306" or "target [::1]:4000". */
+static char *link_name(const dm_db_config *c, const char *what)
+{
+	const char *host = is_set(c->host) ? c->host : "(no host)";
+	if (strchr(host, ':') != NULL)
+		return dm_xasprintf("%s [%s]:%u", what, host, port_of(c));
+	return dm_xasprintf("%s %s:%u", what, host, port_of(c));
+}
+
+/* ---- TLS material ---------------------------------------------------- */
+
+enum { MAT_CA, MAT_CERT, MAT_KEY, MAT_N };
+
+static const char *const mat_key[MAT_N] = {"ssl-ca", "ssl-cert", "ssl-key"};
+
+/* One connection's view of the security block: where Connector/C reads each
+ * item from (the configured file, or a private temporary copy of inline
+ * PEM) and how to name it to the user. */
+typedef struct tls_material {
+	const char *path[MAT_N]; /* what Connector/C gets; NULL = not set */
+	const char *pem[MAT_N];  /* inline content, borrowed from the config */
+	char *tmp_path[MAT_N];   /* our temporary files, removed after connect */
+	char *tmp_dir;
+	bool verify_server;
+} tls_material;
+
+/* "ssl-ca /etc/dm/ca.pem" or "ssl-ca (PEM content)". */
+static char *mat_name(const tls_material *t, int i)
+{
+	if (t->pem[i] != NULL)
+		return dm_xasprintf("%s (PEM content)", mat_key[i]);
+	return dm_xasprintf("%s %s", mat_key[i], t->path[i]);
+}
+
+/* Never prompt on a terminal for a passphrase (OpenSSL's default callback
+ * would): an encrypted key is a configuration error we report. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* The reason of the oldest queued OpenSSL error, then the queue cleared so
+ * nothing stale reaches Connector/C's own error reporting. */
+static const char *ssl_reason(void)
+{
+	unsigned long e = ERR_get_error();
+	ERR_clear_error();
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+	return r != NULL ? r : "not valid PEM";
+}
+
+/* Loads item i into a memory BIO (from the file or the inline PEM). The
+ * file is read here, with our own error text naming it, because
+ * Connector/C's text for an unreadable file does not say which one. */
+static BIO *mat_bio(const tls_material *t, int i, char **data, size_t *len, dm_err *err)
+{
+	*data = NULL;
+	*len = 0;
+	if (t->pem[i] != NULL)
+		return BIO_new_mem_buf(t->pem[i], -1);
+	dm_err e;
+	if (dm_file_read(t->path[i], DM_MYSQL_PEM_MAX, data, len, &e) < 0) {
+		/* e.msg starts with the path: "ssl-key /x/k.pem: No such file...". */
+		dm_err_set(err, e.code == DM_ELIMIT ? DM_EINVAL : e.code, "%s %s", mat_key[i],
+		           e.msg);
+		return NULL;
+	}
+	return BIO_new_mem_buf(*data, (int)*len);
+}
+
+static void mat_bio_free(BIO *b, char *data, size_t len)
+{
+	BIO_free(b);
+	if (data != NULL) {
+		OPENSSL_cleanse(data, len);
+		free(data);
+	}
+}
+
+/* Checks what OpenSSL will be given, so a broken file is reported by name
+ * with the reason (no certificate in it, key does not match, encrypted
+ * key, expired certificate) instead of a bare handshake failure. The files
+ * are read again by Connector/C a moment later; a change in between only
+ * means its own, less precise, message. */
+static int mat_check(const tls_material *t, dm_err *err)
+{
+	int rc = 0;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	ERR_clear_error();
+	for (int i = 0; i < MAT_N && rc == 0; i++) {
+		if (t->path[i] == NULL)
+			continue;
+		char *data;
+		size_t len;
+		BIO *b = mat_bio(t, i, &data, &len, err);
+		if (b == NULL) {
+			rc = -1;
+			break;
+		}
+		char *name = mat_name(t, i);
+		if (i == MAT_CA) {
+			STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+			int n = 0;
+			for (int j = 0; infos != NULL && j < sk_X509_INFO_num(infos); j++)
+				n += sk_X509_INFO_value(infos, j)->x509 != NULL;
+			sk_X509_INFO_pop_free(infos, X509_INFO_free);
+			if (n == 0)
+				rc = dm_err_set(
+				        err, DM_ETLS,
+				        "%s: no PEM certificate in it (%s); it must hold the "
+				        "CA certificate(s) that signed the server's certificate",
+				        name, ssl_reason());
+		} else if (i == MAT_CERT) {
+			cert = PEM_read_bio_X509(b, NULL, no_passphrase, NULL);
+			if (cert == NULL)
+				rc = dm_err_set(
+				        err, DM_ETLS,
+				        "%s: no PEM certificate in it (%s); it must hold this "
+				        "client's certificate",
+				        name, ssl_reason());
+			else if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
+				rc = dm_err_set(err, DM_ETLS,
+				                "%s: the certificate has expired; issue a new one",
+				                name);
+			else if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
+				rc = dm_err_set(err, DM_ETLS,
+				                "%s: the certificate is not valid yet (check the "
+				                "clock of this host and of the issuer)",
+				                name);
+		} else {
+			key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+			if (key == NULL)
+				rc = dm_err_set(err, DM_ETLS,
+				                "%s: no usable private key in it (%s); it must be "
+				                "an unencrypted PEM key",
+				                name, ssl_reason());
+		}
+		free(name);
+		mat_bio_free(b, data, len);
+	}
+	if (rc == 0 && cert != NULL && key != NULL && X509_check_private_key(cert, key) != 1) {
+		char *cn = mat_name(t, MAT_CERT), *kn = mat_name(t, MAT_KEY);
+		rc = dm_err_set(err, DM_ETLS,
+		                "%s does not belong to %s: the key does not match the "
+		                "certificate's public key",
+		                kn, cn);
+		free(cn);
+		free(kn);
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return rc;
+}
+
+static int write_private(const char *path, const char *data, dm_err *err)
+{
+	/* O_EXCL|O_NOFOLLOW in a fresh 0700 directory: nobody else can have
+	 * planted or opened this name. 0600 from the moment it exists. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dm_err_set(err, DM_EIO, "cannot create temporary file %s: %s", path,
+		                  strerror(errno));
+	size_t len = strlen(data), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			unlink(path);
+			return dm_err_set(err, DM_EIO, "cannot write temporary file %s: %s", path,
+			                  strerror(e));
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0) {
+		int e = errno;
+		unlink(path);
+		return dm_err_set(err, DM_EIO, "cannot write temporary file %s: %s", path,
+		                  strerror(e));
+	}
+	return 0;
+}
+
+static void mat_cleanup(tls_material *t)
+{
+	for (int i = 0; i < MAT_N; i++) {
+		if (t->tmp_path[i] != NULL) {
+			unlink(t->tmp_path[i]);
+			free(t->tmp_path[i]);
+			t->tmp_path[i] = NULL;
+			t->path[i] = ""; /* still "set"; named by mat_name as inline */
+		}
+	}
+	if (t->tmp_dir != NULL) {
+		rmdir(t->tmp_dir);
+		free(t->tmp_dir);
+		t->tmp_dir = NULL;
+	}
+}
+
+/* Connector/C 3.3 takes only paths (MYSQL_OPT_SSL_CA/CERT/KEY are handed to
+ * SSL_CTX_load_verify_locations and friends; there is no in-memory
+ * option), so inline PEM is written to 0600 files in a private 0700
+ * directory that exists only for the duration of the connect call. */
+static int mat_materialize(tls_material *t, dm_err *err)
+{
+	for (int i = 0; i < MAT_N; i++) {
+		if (t->pem[i] == NULL)
+			continue;
+		if (t->tmp_dir == NULL) {
+			const char *base = getenv("TMPDIR");
+			if (!is_set(base))
+				base = "/tmp";
+			char *dir = dm_xasprintf("%s/dm-mysql-tls-XXXXXX", base);
+			if (mkdtemp(dir) == NULL) {
+				int e = errno;
+				dm_err_set(
+				        err, DM_EIO,
+				        "cannot create a private directory for inline TLS "
+				        "material in %s: %s (set TMPDIR to a writable directory)",
+				        base, strerror(e));
+				free(dir);
+				return -1;
+			}
+			t->tmp_dir = dir;
+		}
+		char *p = dm_xasprintf("%s/%s.pem", t->tmp_dir, mat_key[i]);
+		if (write_private(p, t->pem[i], err) < 0) {
+			free(p);
+			mat_cleanup(t);
+			return -1;
+		}
+		t->tmp_path[i] = p;
+		t->path[i] = p;
+	}
+	return 0;
+}
+
+static void mat_init(tls_material *t, const dm_tls_settings *s)
+{
+	memset(t, 0, sizeof(*t));
+	const char *files[MAT_N] = {s->ca_file, s->cert_file, s->key_file};
+	const char *pems[MAT_N] = {s->ca_pem, s->cert_pem, s->key_pem};
+	for (int i = 0; i < MAT_N; i++) {
+		if (is_set(pems[i])) {
+			t->pem[i] = pems[i];
+			t->path[i] = "";
+		} else if (is_set(files[i])) {
+			t->path[i] = files[i];
+		}
+	}
+	if (s->insecure_skip_verify) {
+		/* Connector/C verifies the chain whenever it gets a CA, so not
+		 * verifying means not giving it one. */
+		t->path[MAT_CA] = NULL;
+		t->pem[MAT_CA] = NULL;
+	}
+	t->verify_server = t->path[MAT_CA] != NULL;
+}
+
+/* ---- options --------------------------------------------------------- */
+
+/* TLS 1.2 suites with forward secrecy and AEAD, as on dm's own links. TLS
+ * 1.3 suites are all of that kind and stay at OpenSSL's defaults. */
+#define DM_MYSQL_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20"
+
+/* Auth plugins that send a scramble or hash, or encrypt the password to the
+ * server's RSA key, never the password itself. */
+#define DM_MYSQL_SAFE_AUTH                                                                         \
+	"mysql_native_password,client_ed25519,caching_sha2_password,sha256_password,"              \
+	"auth_gssapi_client"
+
+static int set_options(MYSQL *m, const dm_db_config *c, const tls_material *t, bool use_tls)
+{
+	int rc = 0;
+	unsigned int ct = connect_timeout_of(c);
+	rc |= mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	if (c->read_timeout != 0)
+		rc |= mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &c->read_timeout);
+	if (c->write_timeout != 0)
+		rc |= mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &c->write_timeout);
+	rc |= mysql_optionsv(m, MYSQL_SET_CHARSET_NAME,
+	                     is_set(c->charset) ? c->charset : DM_DB_DEFAULT_CHARSET);
+	/* A silent reconnect would lose session state (time zone, sql_mode,
+	 * transactions) and skip our checks; callers reconnect explicitly. */
+	my_bool off = 0;
+	rc |= mysql_optionsv(m, MYSQL_OPT_RECONNECT, &off);
+	/* A server may ask a client to send any local file; only the loader,
+	 * which feeds LOAD DATA from a callback, turns this on. */
+	unsigned int infile = c->local_infile ? 1 : 0;
+	rc |= mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &infile);
+	/* Unless the server is verified, it may be an impostor, and the
+	 * server picks the auth plugin: keep to plugins that never hand it
+	 * the password in clear (mysql_clear_password and dialog, used by
+	 * PAM, do). The list is matched by substring in Connector/C. */
+	if (!t->verify_server)
+		rc |= mysql_optionsv(m, MARIADB_OPT_RESTRICTED_AUTH, DM_MYSQL_SAFE_AUTH);
+	if (!use_tls)
+		return rc;
+
+	my_bool on = 1;
+	rc |= mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
+	const char *min = c->security.min_version;
+	rc |= mysql_optionsv(m, MARIADB_OPT_TLS_VERSION,
+	                     is_set(min) && strcmp(min, "1.3") == 0 ? "TLSv1.3"
+	                                                            : "TLSv1.2,TLSv1.3");
+	rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CIPHER, DM_MYSQL_TLS12_CIPHERS);
+	if (t->path[MAT_CA] != NULL)
+		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CA, t->path[MAT_CA]);
+	if (t->path[MAT_CERT] != NULL) {
+		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CERT, t->path[MAT_CERT]);
+		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_KEY, t->path[MAT_KEY]);
+	}
+	/* Off by default in Connector/C 3.3: without it a CA checks the chain
+	 * but not that the certificate names the host we dialled. With cert+key
+	 * and no CA there is nothing to verify against, so the server is not
+	 * verified (as in DM); docs/mysql-tls.md says so. */
+	my_bool verify = t->verify_server ? 1 : 0;
+	rc |= mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+	return rc;
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+/* Names of the TLS items in use, for messages: " (ssl-ca /x/ca.pem,
+ * ssl-cert (PEM content))"; "" for plaintext. */
+static void describe_material(dm_buf *b, const tls_material *t)
+{
+	bool first = true;
+	for (int i = 0; i < MAT_N; i++) {
+		if (t->path[i] == NULL || i == MAT_KEY)
+			continue;
+		char *n = mat_name(t, i);
+		dm_buf_printf(b, "%s%s", first ? " (" : ", ", n);
+		free(n);
+		first = false;
+	}
+	if (!first)
+		dm_buf_puts(b, ")");
+}
+
+static bool contains(const char *s, const char *needle)
+{
+	return s != NULL && strstr(s, needle) != NULL;
+}
+
+static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, const tls_material *t,
+                         bool use_tls, int64_t elapsed_ms, unsigned int timeout_s, dm_err *err)
+{
+	unsigned int no = mysql_errno(m);
+	const char *text = mysql_error(m);
+	const char *key = config_key(what);
+	const char *user = is_set(c->user) ? c->user : "";
+	char *link = link_name(c, what);
+	dm_buf b;
+	dm_buf_init(&b);
+	enum dm_err_code code = DM_EDB;
+	dm_buf_printf(&b, "%s: ", link);
+
+	switch (no) {
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+		/* MariaDB refuses for require_secure_transport and REQUIRE
+		 * SSL/X509 with the same 1045 as for a bad password. */
+		dm_buf_printf(&b, "access denied for user '%s' (MySQL error %u): ", user, no);
+		if (!use_tls)
+			dm_buf_printf(&b,
+			              "either the password is wrong, or the server requires TLS "
+			              "(require_secure_transport or REQUIRE SSL/X509) — check "
+			              "%s.password and %s.security",
+			              key, key);
+		else if (t->path[MAT_CERT] == NULL)
+			dm_buf_printf(&b,
+			              "either the password is wrong, or the account requires a "
+			              "client certificate (REQUIRE X509/SUBJECT/ISSUER) — check "
+			              "%s.password and %s.security.ssl-cert/ssl-key",
+			              key, key);
+		else
+			dm_buf_printf(&b,
+			              "either the password is wrong, or the client certificate "
+			              "does not match the account's REQUIRE SUBJECT/ISSUER — check "
+			              "%s.password and %s.security.ssl-cert",
+			              key, key);
+		break;
+	case DM_ER_SECURE_TRANSPORT_REQUIRED:
+		dm_buf_printf(&b,
+		              "the server requires TLS (require_secure_transport=ON; MySQL error "
+		              "%u) — set %s.security.ssl-ca (and ssl-cert/ssl-key if the "
+		              "account requires X509)",
+		              no, key);
+		break;
+	case CR_PLUGIN_NOT_ALLOWED:
+		dm_buf_printf(&b,
+		              "the server asked for the password in clear (MySQL error %u: %s), "
+		              "which dm sends only to a verified server — set %s.security.ssl-ca "
+		              "to the CA of the server's certificate, or give the account an "
+		              "authentication plugin that does not need it "
+		              "(mysql_native_password, ed25519)",
+		              no, text, key);
+		break;
+	case ER_HOST_NOT_PRIVILEGED:
+	case ER_HOST_IS_BLOCKED:
+		dm_buf_printf(&b,
+		              "the server refuses this host (MySQL error %u: %s) — create the "
+		              "account for this worker's address or run FLUSH HOSTS",
+		              no, text);
+		break;
+	case CR_SSL_CONNECTION_ERROR:
+		code = DM_ETLS;
+		if (contains(text, "no cipher match")) {
+			/* Not the cause: Connector/C hands our TLS 1.2 list to
+			 * SSL_CTX_set_ciphersuites first, which fails and leaves
+			 * this error queued; a failure after that and before the
+			 * handshake (which clears the queue) reports it. */
+			dm_buf_printf(&b, "TLS handshake failed (MySQL error %u)", no);
+		} else {
+			dm_buf_printf(&b, "TLS handshake failed (MySQL error %u: %s)", no, text);
+		}
+		describe_material(&b, t);
+		if (contains(text, "does not support")) {
+			dm_buf_printf(&b,
+			              ": the server has no TLS configured — set ssl-cert/ssl-key "
+			              "on the server, or empty %s.security for plaintext",
+			              key);
+		} else if (t->verify_server && contains(text, "Validation of SSL server")) {
+			dm_buf_printf(
+			        &b,
+			        ": the server's certificate does not name '%s' in its "
+			        "subjectAltName (IP or DNS) — set %s.host to a name or IP the "
+			        "certificate lists, or reissue the server's certificate with it",
+			        is_set(c->host) ? c->host : "", key);
+		} else if (contains(text, "alert unknown ca") || contains(text, "alert bad cert") ||
+		           contains(text, "certificate required")) {
+			dm_buf_printf(&b,
+			              ": the server refused the client certificate — %s.security."
+			              "ssl-cert must be signed by the CA in the server's ssl-ca",
+			              key);
+		} else if (t->verify_server &&
+		           (contains(text, "certif") || contains(text, "issuer"))) {
+			dm_buf_printf(
+			        &b,
+			        ": the server's certificate is not signed by %s.security.ssl-ca "
+			        "— set ssl-ca to the CA that issued the server's ssl-cert",
+			        key);
+		} else {
+			dm_buf_puts(&b, ": the server and dm share no protocol version or cipher "
+			                "suite (dm offers TLS 1.2+ with forward-secret AEAD suites "
+			                "only), or the server ended the handshake — check the "
+			                "server's tls_version, ssl_cipher and error log");
+		}
+		break;
+	case CR_CONN_HOST_ERROR:
+	case CR_CONNECTION_ERROR:
+		code = DM_ENET;
+		/* Connector/C 3.3 reports errno after a failed non-blocking
+		 * connect, which is EINPROGRESS (115) both for a refusal and a
+		 * timeout (the real SO_ERROR is dropped), so the time spent
+		 * tells them apart. */
+		if (elapsed_ms >= (int64_t)timeout_s * 1000 - 200 || contains(text, "(110)")) {
+			code = DM_ETIMEOUT;
+			dm_buf_printf(&b,
+			              "no answer within %us (connection timed out) — check %s.host/"
+			              "port, routes and firewalls",
+			              timeout_s, key);
+		} else if (contains(text, "(111)") || contains(text, "(115)")) {
+			dm_buf_printf(
+			        &b,
+			        "connection refused: nothing listens there, or a firewall "
+			        "rejects it — check %s.host/port and that the server is running",
+			        key);
+		} else {
+			dm_buf_printf(&b,
+			              "cannot connect (MySQL error %u: %s) — check %s.host/port",
+			              no, text, key);
+		}
+		break;
+	case CR_UNKNOWN_HOST:
+		code = DM_ENET;
+		dm_buf_printf(&b, "unknown host (%s) — check %s.host", text, key);
+		break;
+	case CR_SERVER_LOST:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST_EXTENDED:
+		code = DM_ENET;
+		if (elapsed_ms >= (int64_t)timeout_s * 1000 - 200 || contains(text, "error: 110")) {
+			code = DM_ETIMEOUT;
+			dm_buf_printf(
+			        &b,
+			        "the server accepted the connection but did not complete the "
+			        "handshake within %us (MySQL error %u) — check that %s.host/port "
+			        "is a MySQL server and that it is not overloaded",
+			        timeout_s, no, key);
+			break;
+		}
+		dm_buf_printf(&b,
+		              "the connection was closed during the handshake (MySQL error %u: %s)",
+		              no, text);
+		describe_material(&b, t);
+		if (use_tls && t->path[MAT_CERT] != NULL) {
+			/* With TLS 1.3 a refused client certificate shows up here,
+			 * at the first read after the handshake, not as a TLS error. */
+			code = DM_ETLS;
+			dm_buf_printf(
+			        &b,
+			        " — the server may have refused the client certificate: check "
+			        "that %s.security.ssl-cert is signed by the server's ssl-ca",
+			        key);
+		} else {
+			dm_buf_printf(&b,
+			              " — check that %s.host/port is a MySQL server and that it is "
+			              "not at max_connections",
+			              key);
+		}
+		break;
+	default:
+		dm_buf_printf(&b, "cannot connect as user '%s' (MySQL error %u: %s)", user, no,
+		              text);
+		if (use_tls)
+			describe_material(&b, t);
+		break;
+	}
+	/* The user name is in most messages, the password in none: Connector/C
+	 * never puts it in mysql_error(), and we never format it. */
+	dm_err_set(err, code, "%s", dm_buf_str(&b));
+	dm_buf_fini(&b);
+	free(link);
+	return -1;
+}
+
+/* ---- connect --------------------------------------------------------- */
+
+int dm_mysql_connect(const dm_db_config *c, const char *what, MYSQL **ret, dm_err *err)
+{
+	if (what == NULL)
+		what = "mysql";
+	const char *key = config_key(what);
+	char *link = link_name(c, what);
+	int rc = -1;
+	MYSQL *m = NULL;
+	tls_material t;
+	mat_init(&t, &c->security);
+
+	if (!is_set(c->host)) {
+		dm_err_set(err, DM_EINVAL, "%s: %s.host is empty; set the server's address", what,
+		           key);
+		goto out;
+	}
+	if (!is_set(c->user)) {
+		dm_err_set(err, DM_EINVAL, "%s: %s.user is empty; set the account dm logs in as",
+		           link, key);
+		goto out;
+	}
+	/* Catches a cert without its key (and the reverse) before any network
+	 * traffic: Connector/C would quietly use the cert file as the key. */
+	if (dm_tls_settings_validate(&c->security, DM_TLS_CLIENT, err) < 0) {
+		dm_err_prefix(err, "%s: %s.security", link, key);
+		goto out;
+	}
+	bool use_tls = c->security.mode != DM_TLS_OFF && !dm_tls_settings_empty(&c->security);
+	t.verify_server = t.verify_server && use_tls;
+	if (use_tls) {
+		if (mat_check(&t, err) < 0) {
+			dm_err_prefix(err, "%s: %s.security", link, key);
+			goto out;
+		}
+		if (mat_materialize(&t, err) < 0) {
+			dm_err_prefix(err, "%s", link);
+			goto out;
+		}
+	}
+
+	m = mysql_init(NULL);
+	if (m == NULL) {
+		dm_err_set(err, DM_EINTERNAL, "%s: mysql_init failed (out of memory)", link);
+		goto out;
+	}
+	if (set_options(m, c, &t, use_tls) != 0) {
+		dm_err_set(err, DM_EINVAL, "%s: Connector/C refused an option: %s", link,
+		           mysql_error(m));
+		goto out;
+	}
+	int64_t start = dm_clock_mono_ms();
+	MYSQL *ok = mysql_real_connect(m, c->host, c->user, c->password != NULL ? c->password : "",
+	                               NULL, port_of(c), NULL, 0);
+	/* Connector/C has read every file by now (it builds a fresh SSL_CTX per
+	 * connection and never again for this handle, reconnect being off). */
+	mat_cleanup(&t);
+	/* Its cipher set-up may leave a stale "no cipher match" in this
+	 * thread's OpenSSL error queue (see connect_error) when no handshake
+	 * followed; do not pass it on to the next OpenSSL user here. */
+	ERR_clear_error();
+	if (ok == NULL) {
+		connect_error(m, c, what, &t, use_tls, dm_clock_mono_ms() - start,
+		              connect_timeout_of(c), err);
+		goto out;
+	}
+	if (use_tls && mysql_get_ssl_cipher(m) == NULL) {
+		/* Without a CA Connector/C falls back to plaintext when the
+		 * server offers no TLS; a configured security block means
+		 * the user wants an encrypted link, so refuse it. */
+		dm_err_set(err, DM_ETLS,
+		           "%s: the server does not offer TLS, but %s.security is set — configure "
+		           "TLS on the server (ssl-cert/ssl-key), or empty %s.security for "
+		           "plaintext",
+		           link, key, key);
+		goto out;
+	}
+	*ret = m;
+	m = NULL;
+	rc = 0;
+out:
+	mat_cleanup(&t);
+	if (m != NULL)
+		mysql_close(m);
+	free(link);
+	return rc;
+}
+
+/* ---- queries --------------------------------------------------------- */
+
+static int query_error(MYSQL *m, const char *sql, dm_err *err)
+{
+	unsigned int no = mysql_errno(m);
+	enum dm_err_code code = DM_EDB;
+	if (no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST || no == CR_SERVER_LOST_EXTENDED)
+		code = DM_ENET;
+	size_t n = strlen(sql);
+	return dm_err_set(err, code, "MySQL error %u (%s): %s; statement: %.200s%s", no,
+	                  mysql_sqlstate(m), mysql_error(m), sql, n > 200 ? "…" : "");
+}
+
+/* Reads and frees the remaining result sets (a CALL can return several),
+ * so the connection is ready for the next statement. */
+static int drain(MYSQL *m, const char *sql, dm_err *err)
+{
+	for (;;) {
+		int r = mysql_next_result(m);
+		if (r < 0)
+			return 0;
+		if (r > 0)
+			return query_error(m, sql, err);
+		MYSQL_RES *res = mysql_store_result(m);
+		if (res == NULL && mysql_field_count(m) != 0)
+			return query_error(m, sql, err);
+		mysql_free_result(res);
+	}
+}
+
+int dm_mysql_query(MYSQL *m, const char *sql, dm_err *err)
+{
+	if (mysql_real_query(m, sql, strlen(sql)) != 0)
+		return query_error(m, sql, err);
+	MYSQL_RES *res = mysql_store_result(m);
+	if (res == NULL && mysql_field_count(m) != 0)
+		return query_error(m, sql, err);
+	mysql_free_result(res);
+	return drain(m, sql, err);
+}
+
+int dm_mysql_query_value(MYSQL *m, const char *sql, char **ret, dm_err *err)
+{
+	if (mysql_real_query(m, sql, strlen(sql)) != 0)
+		return query_error(m, sql, err);
+	MYSQL_RES *res = mysql_store_result(m);
+	if (res == NULL) {
+		if (mysql_field_count(m) != 0)
+			return query_error(m, sql, err);
+		drain(m, sql, NULL);
+		return dm_err_set(err, DM_EINVAL, "statement returned no result set: %.200s", sql);
+	}
+	MYSQL_ROW row = mysql_fetch_row(res);
+	unsigned long *lens = row != NULL ? mysql_fetch_lengths(res) : NULL;
+	char *val = NULL;
+	bool found = row != NULL && lens != NULL;
+	if (found && row[0] != NULL)
+		val = dm_xstrndup(row[0], lens[0]);
+	mysql_free_result(res);
+	if (drain(m, sql, err) < 0) {
+		free(val);
+		return -1;
+	}
+	if (!found)
+		return dm_err_set(err, DM_ENOTFOUND, "no row returned by: %.200s", sql);
+	*ret = val;
+	return 0;
+}
+
+static void copy_out(char *out, size_t n, const char *s)
+{
+	if (out != NULL && n > 0)
+		snprintf(out, n, "%s", s != NULL ? s : "");
+}
+
+bool dm_mysql_tls_info(MYSQL *m, char *cipher_out, size_t cipher_len, char *version_out,
+                       size_t version_len)
+{
+	const char *cipher = mysql_get_ssl_cipher(m);
+	const char *version = NULL;
+	if (cipher != NULL &&
+	    mariadb_get_infov(m, MARIADB_CONNECTION_TLS_VERSION, (void *)&version) != 0)
+		version = NULL;
+	copy_out(cipher_out, cipher_len, cipher);
+	copy_out(version_out, version_len, cipher != NULL ? version : NULL);
+	return cipher != NULL;
+}
