@@ -9,7 +9,9 @@
 
 /* Replaces path with data so that a reader (or a crash) sees either the old
  * or the new content, never a mix: writes a temp file in the same directory
- * with the given mode, fsyncs it, renames it over path, fsyncs the directory. */
+ * with the given mode, fsyncs it, renames it over path, fsyncs the directory.
+ * The temporary file is created 0600 (mkostemp) before it gets its mode, so
+ * a key written here is never readable by others, not even for a moment. */
 int dm_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, dm_err *err);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer the caller frees.

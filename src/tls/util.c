@@ -11,6 +11,7 @@
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 
+#include "base/file.h"
 #include "base/mem.h"
 
 int dm_tls_util_read(const char *what, const char *path, char **ret, size_t *ret_len,
@@ -91,70 +92,12 @@ void dm_tls_util_free_data(char *data, size_t len)
 	free(data);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int dm_tls_util_write_atomic(const char *what, const char *path, const void *data, size_t len,
                              mode_t mode, dm_err *err)
 {
-	char *tmp = dm_xasprintf("%s.tmp.XXXXXX", path);
-	/* mkstemp opens with O_EXCL and mode 0600, so no one else can open
-	 * the file before fchmod gives it its final mode. */
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		dm_err_set(err, DM_EIO, "%s %s: cannot create a temporary file beside it: %s", what,
-		           path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	const char *step = "write";
-	if (fchmod(fd, mode) < 0) {
-		step = "chmod";
-		goto fail;
-	}
-	if (write_all(fd, data, len) < 0)
-		goto fail;
-	step = "fsync";
-	if (fsync(fd) < 0)
-		goto fail;
-	step = "close";
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	step = "rename";
-	if (rename(tmp, path) < 0)
-		goto fail;
-	free(tmp);
-
-	/* The rename is durable only once the directory is on disk. */
-	char *dircopy = dm_xstrdup(path);
-	int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dircopy);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	if (dm_file_write_atomic(path, data, len, mode, err) < 0)
+		return dm_err_prefix(err, "%s %s", what, path);
 	return 0;
-fail:;
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return dm_err_set(err, DM_EIO, "%s %s: %s failed: %s", what, path, step, strerror(e));
 }
 
 int dm_tls_util_time(const ASN1_TIME *t, time_t *ret)
