@@ -12,8 +12,10 @@ void dm_http_req_free(dm_http_req *req)
 {
 	if (req == NULL)
 		return;
-	for (size_t i = 0; i < req->nparams; i++)
+	for (size_t i = 0; i < req->nparams; i++) {
+		free(req->params[i].name);
 		free(req->params[i].value);
+	}
 	for (size_t i = 0; i < req->nowned; i++)
 		free(req->owned[i]);
 	free(req->owned);
@@ -180,8 +182,7 @@ void dm_http_router_dispatch(const dm_http_router *rt, dm_http_req *req)
 			return;
 		}
 		struct dm_http_param *p = &req->params[req->nparams++];
-		p->name = best->segs[i] + 1;
-		p->name_len = strlen(best->segs[i]) - 2;
+		p->name = dm_xstrndup(best->segs[i] + 1, strlen(best->segs[i]) - 2);
 		p->value = v;
 	}
 	const char *ct = req->headbuf + req->head.content_type.off;
@@ -197,7 +198,9 @@ void dm_http_router_dispatch(const dm_http_router *rt, dm_http_req *req)
 		}
 	}
 	best->fn(req, best->arg);
-	if (!req->replied) {
+	/* A deferred request is still ours here: its reply can only come
+	 * from a later loop callback. */
+	if (!req->replied && !req->deferred) {
 		dm_log_error(req->log, "handler of %s %s returned without replying (a bug)",
 		             best->method, best->pattern);
 		dm_http_reply_error(req, 500, 500, "the server did not answer this request");
@@ -281,11 +284,9 @@ const char *dm_http_req_path(const dm_http_req *req)
 
 const char *dm_http_req_param(const dm_http_req *req, const char *name)
 {
-	size_t n = strlen(name);
 	for (size_t i = 0; i < req->nparams; i++) {
-		const struct dm_http_param *p = &req->params[i];
-		if (p->name_len == n && strncmp(p->name, name, n) == 0)
-			return p->value;
+		if (strcmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
 	}
 	return NULL;
 }

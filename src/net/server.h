@@ -46,9 +46,9 @@ typedef struct dm_http_server_opts {
 	dm_tls *tls;
 } dm_http_server_opts;
 
-/* A request handler. It answers with one of the dm_http_reply_* calls;
- * replying after the handler has returned is reserved for later (today a
- * handler that returns without replying gets a 500 sent for it). */
+/* A request handler. It answers with one of the dm_http_reply_* calls, or
+ * defers the request (dm_http_req_defer) and replies later. A handler that
+ * returns having done neither gets a 500 sent for it. */
 typedef void (*dm_http_handler)(dm_http_req *req, void *arg);
 
 /* log is borrowed and must outlive the server. */
@@ -91,7 +91,8 @@ void dm_http_server_set_tls(dm_http_server *srv, dm_tls *tls);
 size_t dm_http_server_close_idle(dm_http_server *srv);
 
 /* Graceful shutdown: stops accepting, closes idle connections, and lets
- * requests in progress finish with "Connection: close". Idempotent. */
+ * requests in progress (deferred ones included) finish with "Connection:
+ * close". Idempotent. */
 void dm_http_server_shutdown(dm_http_server *srv);
 
 /* fn(arg) is called once, after dm_http_server_shutdown(), when the last
@@ -101,6 +102,27 @@ void dm_http_server_on_drained(dm_http_server *srv, void (*fn)(void *arg), void 
 
 /* Open connections, for tests and status pages. */
 size_t dm_http_server_conn_count(const dm_http_server *srv);
+
+/* For a handler whose answer needs blocking work (a MySQL connection, a
+ * call to a dm-worker): the handler returns without replying, hands the
+ * work to dm_loop_offload(), and the reply comes later, from the loop
+ * thread, through the usual dm_http_reply_* calls (typically from the
+ * offload's done callback).
+ *
+ * Every deferred request must be replied exactly once: the reply is what
+ * frees it (one never replied leaks, a second reply is a use after free).
+ * Until then the request and everything read from it (params, query,
+ * headers, body, JSON, peer, peer CN) stay valid, even when the connection
+ * is gone. If the connection closes first (the client left, the timeout
+ * below ran out, dm_http_server_free), the reply is silently dropped
+ * (logged at INFO when the connection closes).
+ *
+ * Meanwhile the connection reads no further request (pipelined requests
+ * are answered in order), counts as busy (dm_http_server_close_idle leaves
+ * it; dm_http_server_shutdown waits for the reply) and has timeout_s from
+ * the deferral for its reply. Deferring twice, or after replying, does
+ * nothing. */
+void dm_http_req_defer(dm_http_req *req);
 
 /* What a handler sees. Strings are borrowed and valid until the reply. */
 const char *dm_http_req_method(const dm_http_req *req);
@@ -125,7 +147,7 @@ const char *dm_http_req_peer(const dm_http_req *req);
 const char *dm_http_req_peer_cn(const dm_http_req *req);
 bool dm_http_req_is_tls(const dm_http_req *req);
 
-/* Replies; exactly one per request. body is stolen (may be NULL: "{}"
+/* Replies; exactly one per request, from the loop thread. body is stolen (may be NULL: "{}"
  * is not implied, an empty body is sent). */
 void dm_http_reply_json(dm_http_req *req, int status, json_t *body);
 /* text/plain; charset=utf-8. */
