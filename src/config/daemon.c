@@ -385,6 +385,10 @@ int dm_worker_config_load(dm_worker_config *cfg, int argc, char **argv, dm_err *
 		free(cfg->c.advertise_addr);
 		cfg->c.advertise_addr = dm_xstrdup(cfg->worker_addr);
 	}
+	/* Only the master has business with a worker's port: with TLS on and
+	 * no list given, admit the CN dm-cluster gives masters. */
+	if (cfg->c.tls_mode_v != DM_TLS_OFF && cfg->c.cert_allowed_cn.n == 0)
+		dm_strlist_add(&cfg->c.cert_allowed_cn, "dm-master");
 	return 0;
 fail:
 	dm_worker_config_fini(cfg);

@@ -130,7 +130,7 @@ static void test_worker_with_tls(void **state)
 	        "name = \"w1\"\nworker-addr = \"0.0.0.0:8262\"\n"
 	        "advertise-addr = \"127.0.0.1:8262\"\njoin = \"127.0.0.1:8261,127.0.0.1:8361\"\n"
 	        "keepalive-ttl = 5\nssl-ca = \"%s\"\nssl-cert = \"%s\"\nssl-key = \"%s\"\n"
-	        "cert-allowed-cn = [\"dm-master\"]\n",
+	        "# cert-allowed-cn defaults to [\"dm-master\"] with TLS on\n",
 	        ca, crt, key);
 	char *cfgflag = config_flag("dm-worker.toml", toml);
 	char *argv[] = {"dm-worker", cfgflag};
@@ -139,6 +139,7 @@ static void test_worker_with_tls(void **state)
 	assert_int_equal(cfg.c.tls_mode_v, DM_TLS_STRICT);
 	assert_int_equal(cfg.join.n, 2);
 	assert_int_equal(cfg.keepalive_ttl, 5);
+	assert_true(dm_strlist_has(&cfg.c.cert_allowed_cn, "dm-master"));
 	dm_tls_settings s;
 	dm_tls_settings_init(&s);
 	dm_daemon_tls_settings(&cfg.c, &s);
