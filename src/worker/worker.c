@@ -1,0 +1,388 @@
+#include "worker/worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+json_t *dm_worker_report(dm_worker *w)
+{
+	return json_deep_copy(w->subtasks);
+}
+
+static json_t *find_subtask(json_t *list, const char *task, const char *source)
+{
+	size_t i;
+	json_t *st;
+	json_array_foreach(list, i, st)
+	{
+		if (strcmp(jstr(st, "task"), task) == 0 && strcmp(jstr(st, "source"), source) == 0)
+			return st;
+	}
+	return NULL;
+}
+
+bool dm_worker_apply(dm_worker *w, json_t *a)
+{
+	json_int_t rev = json_integer_value(json_object_get(a, "revision"));
+	if (rev < w->applied_revision) {
+		dm_log_debug(w->log, "ignoring an assignment older than the one applied");
+		return false;
+	}
+	w->applied_revision = rev;
+	json_t *src = json_object_get(a, "source");
+	const char *name = json_is_object(src) ? jstr(src, "source_name") : NULL;
+	if ((name == NULL) != (w->source == NULL) || (name && strcmp(name, w->source) != 0)) {
+		if (w->source)
+			dm_log_info(w->log, "source %s released", w->source);
+		if (name)
+			dm_log_info(w->log, "bound to source %s (%s:%lld)", name, jstr(src, "host"),
+			            (long long)json_integer_value(json_object_get(src, "port")));
+		free(w->source);
+		w->source = name ? dm_xstrdup(name) : NULL;
+	}
+	json_decref(w->source_cfg);
+	w->source_cfg = json_is_object(src) ? json_incref(src) : NULL;
+
+	/* Until the migration units exist a subtask is its stage: the actual
+	 * stage becomes the expected one as soon as it is assigned. */
+	json_t *next = json_array(), *cfgs = json_object();
+	size_t i;
+	json_t *want;
+	json_array_foreach(json_object_get(a, "subtasks"), i, want)
+	{
+		const char *task = jstr(want, "task"), *source = jstr(want, "source");
+		const char *stage = jstr(want, "stage");
+		json_t *cur = find_subtask(w->subtasks, task, source);
+		if (cur == NULL || strcmp(jstr(cur, "stage"), stage) != 0)
+			dm_log_info(w->log, "subtask %s on %s: %s -> %s", task, source,
+			            cur ? jstr(cur, "stage") : "(none)", stage);
+		json_array_append_new(next, json_pack("{s:s, s:s, s:s, s:s, s:s}", "task", task,
+		                                      "source", source, "stage", stage, "unit", "",
+		                                      "error_msg", ""));
+		json_t *tc = json_object_get(want, "task_config");
+		if (tc)
+			json_object_set(cfgs, task, tc);
+	}
+	json_array_foreach(w->subtasks, i, want)
+	{
+		if (!find_subtask(next, jstr(want, "task"), jstr(want, "source")))
+			dm_log_info(w->log, "subtask %s on %s removed", jstr(want, "task"),
+			            jstr(want, "source"));
+	}
+	json_decref(w->subtasks);
+	w->subtasks = next;
+	json_decref(w->task_cfgs);
+	w->task_cfgs = cfgs;
+	return true;
+}
+
+/* ---- calls to the master: register, then keepalive ------------------- */
+
+struct call_job {
+	dm_worker *w;
+	dm_http_client *client;
+	dm_strlist join; /* a copy: a reload may replace the config meanwhile */
+	const char *path;
+	json_t *body;
+	long status;
+	json_t *answer;
+	int rc;
+	dm_err err;
+};
+
+static void call_work(void *arg)
+{
+	struct call_job *j = arg;
+	j->rc = dm_http_client_call(j->client, "POST", &j->join, j->path, j->body, &j->status,
+	                            &j->answer, &j->err);
+}
+
+static void call_done(void *arg)
+{
+	struct call_job *j = arg;
+	dm_worker *w = j->w;
+	w->call_inflight = false;
+	bool is_register = strcmp(j->path, "/internal/v1/workers/register") == 0;
+	if (j->rc < 0 || dm_loop_offload_skipped(w->loop)) {
+		if (w->master_reachable || !w->registered)
+			dm_log_warn(w->log, "cannot reach the master: %s",
+			            j->rc < 0 ? j->err.msg : "shutting down");
+		w->master_reachable = false;
+	} else if (j->status == 404 && !is_register) {
+		dm_log_warn(w->log, "the master does not know this worker; registering again");
+		w->registered = false;
+	} else if (j->status != 200) {
+		const char *msg = json_string_value(json_object_get(j->answer, "error_msg"));
+		dm_log_error(w->log, "the master refused %s: HTTP %ld: %s",
+		             is_register ? "registration" : "keepalive", j->status, msg ? msg : "");
+	} else {
+		if (!w->master_reachable)
+			dm_log_info(w->log, "master reachable again");
+		w->master_reachable = true;
+		if (is_register) {
+			w->registered = true;
+			dm_log_info(w->log, "registered with the master as %s (advertise %s)",
+			            w->cfg.c.name, w->cfg.c.advertise_addr);
+		} else if (json_is_object(j->answer)) {
+			dm_worker_apply(w, j->answer);
+		}
+	}
+	json_decref(j->answer);
+	json_decref(j->body);
+	dm_strlist_fini(&j->join);
+	free(j);
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dm_worker *w = arg;
+	if (w->call_inflight)
+		return;
+	struct call_job *j = dm_xcalloc(1, sizeof(*j));
+	j->w = w;
+	j->client = w->client;
+	for (size_t i = 0; i < w->cfg.join.n; i++)
+		dm_strlist_add(&j->join, w->cfg.join.items[i]);
+	if (!w->registered) {
+		j->path = "/internal/v1/workers/register";
+		j->body = json_pack("{s:s, s:s, s:I}", "name", w->cfg.c.name, "addr",
+		                    w->cfg.c.advertise_addr, "keepalive_ttl",
+		                    (json_int_t)w->cfg.keepalive_ttl);
+	} else {
+		j->path = "/internal/v1/workers/keepalive";
+		j->body = json_pack("{s:s, s:I, s:o}", "name", w->cfg.c.name, "keepalive_ttl",
+		                    (json_int_t)w->cfg.keepalive_ttl, "subtasks",
+		                    dm_worker_report(w));
+	}
+	dm_err err;
+	if (dm_loop_offload(w->loop, call_work, call_done, j, &err) < 0) {
+		dm_log_warn(w->log, "cannot call the master now: %s", err.msg);
+		json_decref(j->body);
+		dm_strlist_fini(&j->join);
+		free(j);
+		return;
+	}
+	w->call_inflight = true;
+}
+
+/* ---- what the master (and operators) call ---------------------------- */
+
+static void handle_assign(dm_http_req *req, void *arg)
+{
+	dm_worker *w = arg;
+	json_t *a = dm_http_req_json(req);
+	if (!json_is_object(a)) {
+		dm_http_reply_error(req, 400, 0, "expected an assignment object");
+		return;
+	}
+	dm_worker_apply(w, a);
+	dm_http_reply_json(req, 200, json_pack("{s:o}", "subtasks", dm_worker_report(w)));
+}
+
+static void handle_internal_status(dm_http_req *req, void *arg)
+{
+	dm_worker *w = arg;
+	dm_http_reply_json(req, 200,
+	                   json_pack("{s:s, s:s?, s:o}", "name", w->cfg.c.name, "source", w->source,
+	                             "subtasks", dm_worker_report(w)));
+}
+
+static void handle_status(dm_http_req *req, void *arg)
+{
+	dm_worker *w = arg;
+	dm_http_reply_json(req, 200,
+	                   json_pack("{s:s, s:s, s:s?, s:b, s:b}", "name", w->cfg.c.name, "version",
+	                             DM_WORKER_VERSION, "source", w->source, "tls",
+	                             dm_http_req_is_tls(req), "registered", w->registered));
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static int server_tls(const dm_worker_config *cfg, dm_log *log, dm_tls **ret, dm_err *err)
+{
+	*ret = NULL;
+	if (cfg->c.tls_mode_v == DM_TLS_OFF)
+		return 0;
+	dm_tls_settings s;
+	dm_tls_settings_init(&s);
+	dm_daemon_tls_settings(&cfg->c, &s);
+	dm_tls *t = dm_tls_new(&s, DM_TLS_SERVER, err);
+	dm_tls_settings_fini(&s);
+	if (t == NULL)
+		return -1;
+	char **warn;
+	size_t n = dm_tls_take_warnings(t, &warn);
+	for (size_t i = 0; i < n; i++)
+		dm_log_warn(log, "%s", warn[i]);
+	dm_tls_warnings_free(warn, n);
+	*ret = t;
+	return 0;
+}
+
+static dm_http_client *master_client(const dm_worker_config *cfg, dm_err *err)
+{
+	dm_tls_settings s;
+	dm_tls_settings_init(&s);
+	dm_daemon_tls_settings(&cfg->c, &s);
+	/* A keepalive must fail well inside the TTL so the next one can try
+	 * another master. */
+	long budget = cfg->keepalive_ttl * 1000 / 2;
+	dm_http_client_opts o = {.connect_timeout_ms = budget < 3000 ? budget : 3000,
+	                         .timeout_ms = budget < 10000 ? budget : 10000};
+	dm_http_client *c =
+	        dm_http_client_new(cfg->c.tls_mode_v == DM_TLS_OFF ? NULL : &s, &o, err);
+	dm_tls_settings_fini(&s);
+	return c;
+}
+
+static void start_timer(dm_worker *w)
+{
+	if (w->timer)
+		event_free(w->timer);
+	int64_t ms = w->cfg.keepalive_ttl * 1000 / 3;
+	if (ms < 1000)
+		ms = 1000;
+	w->timer = event_new(w->base, -1, EV_PERSIST, tick, w);
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	event_add(w->timer, &tv);
+}
+
+static void reload(void *arg)
+{
+	dm_worker *w = arg;
+	dm_worker_config cfg;
+	dm_err err;
+	if (dm_worker_config_load(&cfg, w->argc, w->argv, &err) < 0) {
+		dm_log_error(w->log, "reload refused, the running configuration stays: %s",
+		             err.msg);
+		return;
+	}
+	dm_tls *tls = NULL;
+	dm_http_client *client = NULL;
+	if (server_tls(&cfg, w->log, &tls, &err) < 0 ||
+	    (client = master_client(&cfg, &err)) == NULL) {
+		dm_log_error(w->log, "reload refused, the running configuration stays: %s",
+		             err.msg);
+		dm_tls_free(tls);
+		dm_worker_config_fini(&cfg);
+		return;
+	}
+	if (dm_log_reconfigure(w->log, cfg.c.log_level_v, cfg.c.log_format_v, cfg.c.log_file,
+	                       &err) < 0)
+		dm_log_error(w->log, "reload: %s; logging continues to the old destination",
+		             err.msg);
+	if (strcmp(cfg.worker_addr, w->cfg.worker_addr) != 0 ||
+	    strcmp(cfg.c.name, w->cfg.c.name) != 0)
+		dm_log_warn(w->log, "reload: worker-addr and name changes take effect at restart");
+	dm_http_server_set_tls(w->srv, tls);
+	size_t closed = dm_http_server_close_idle(w->srv);
+	/* A call in flight may still use the old client. */
+	w->retired = dm_xrealloc(w->retired, (w->nretired + 1) * sizeof(*w->retired));
+	w->retired[w->nretired++] = w->client;
+	w->client = client;
+	bool ttl_changed = cfg.keepalive_ttl != w->cfg.keepalive_ttl;
+	dm_worker_config_fini(&w->cfg);
+	w->cfg = cfg;
+	if (ttl_changed)
+		start_timer(w);
+	dm_log_info(w->log, "reloaded: tls-mode %s, log-level %s, %zu idle connections closed",
+	            w->cfg.c.tls_mode, w->cfg.c.log_level, closed);
+}
+
+static void on_shutdown(void *arg)
+{
+	dm_worker *w = arg;
+	dm_log_info(w->log, "shutting down");
+	if (w->timer)
+		event_del(w->timer);
+	dm_http_server_shutdown(w->srv);
+}
+
+static void on_drained(void *arg)
+{
+	dm_worker *w = arg;
+	dm_loop_exit(w->loop);
+}
+
+int dm_worker_init(dm_worker *w, int argc, char **argv, dm_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->argc = argc;
+	w->argv = argv;
+	w->subtasks = json_array();
+	w->task_cfgs = json_object();
+	w->master_reachable = true;
+	if (dm_worker_config_load(&w->cfg, argc, argv, err) < 0)
+		goto fail;
+	w->log = dm_log_new("dm-worker", w->cfg.c.log_level_v, w->cfg.c.log_format_v,
+	                    w->cfg.c.log_file, err);
+	if (w->log == NULL)
+		goto fail;
+	if ((w->base = event_base_new()) == NULL) {
+		dm_err_set(err, DM_EINTERNAL, "cannot create the event loop");
+		goto fail;
+	}
+	if ((w->loop = dm_loop_new(w->base, w->log, err)) == NULL)
+		goto fail;
+	dm_tls *tls;
+	if (server_tls(&w->cfg, w->log, &tls, err) < 0)
+		goto fail;
+	dm_http_server_opts so = {.tls = tls};
+	if ((w->srv = dm_http_server_new(w->base, &so, w->log, err)) == NULL)
+		goto fail;
+	if ((w->client = master_client(&w->cfg, err)) == NULL)
+		goto fail;
+	dm_http_server_route(w->srv, "GET", "/status", handle_status, w);
+	dm_http_server_route(w->srv, "GET", "/internal/v1/status", handle_internal_status, w);
+	dm_http_server_route(w->srv, "POST", "/internal/v1/assign", handle_assign, w);
+	if (dm_http_server_listen(w->srv, w->cfg.worker_addr, err) < 0)
+		goto fail;
+	dm_loop_on_reload(w->loop, reload, w);
+	dm_loop_on_shutdown(w->loop, on_shutdown, w);
+	dm_http_server_on_drained(w->srv, on_drained, w);
+	return 0;
+fail:
+	dm_worker_fini(w);
+	return -1;
+}
+
+int dm_worker_run(dm_worker *w, dm_err *err)
+{
+	dm_log_info(w->log,
+	            "dm-worker %s \"%s\" serving on %s (advertise %s), tls-mode %s, join %s%s",
+	            DM_WORKER_VERSION, w->cfg.c.name, w->cfg.worker_addr, w->cfg.c.advertise_addr,
+	            w->cfg.c.tls_mode, w->cfg.join.items[0], w->cfg.join.n > 1 ? ",..." : "");
+	start_timer(w);
+	tick(-1, 0, w);
+	return dm_loop_run(w->loop, err);
+}
+
+void dm_worker_fini(dm_worker *w)
+{
+	if (w->timer)
+		event_free(w->timer);
+	dm_loop_free(w->loop);
+	dm_http_server_free(w->srv);
+	if (w->base)
+		event_base_free(w->base);
+	dm_http_client_free(w->client);
+	for (size_t i = 0; i < w->nretired; i++)
+		dm_http_client_free(w->retired[i]);
+	free(w->retired);
+	free(w->source);
+	json_decref(w->source_cfg);
+	json_decref(w->subtasks);
+	json_decref(w->task_cfgs);
+	dm_log_free(w->log);
+	dm_worker_config_fini(&w->cfg);
+	memset(w, 0, sizeof(*w));
+}

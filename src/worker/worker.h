@@ -1,0 +1,53 @@
+/* dm-worker's internals. Like the master, everything runs in the event
+ * loop's thread except the work() half of offloaded calls to the master. */
+#ifndef DM_WORKER_WORKER_H
+#define DM_WORKER_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "config/daemon.h"
+#include "net/client.h"
+#include "net/loop.h"
+#include "net/server.h"
+
+#define DM_WORKER_VERSION "0.1.0"
+
+typedef struct dm_worker {
+	dm_worker_config cfg;
+	int argc;
+	char **argv;
+	dm_log *log;
+	struct event_base *base;
+	dm_loop *loop;
+	dm_http_server *srv;
+	dm_http_client *client; /* to the masters */
+	dm_http_client **retired;
+	size_t nretired;
+	struct event *timer;
+	bool registered;
+	bool call_inflight;
+	bool master_reachable; /* for logging state changes once */
+	int64_t applied_revision;
+	char *source;       /* bound source name, NULL when free */
+	json_t *source_cfg; /* its Source object, secrets included: memory only */
+	json_t *subtasks;   /* array of {task, source, stage, unit, error_msg} */
+	json_t *task_cfgs;  /* task name -> task object */
+} dm_worker;
+
+int dm_worker_init(dm_worker *w, int argc, char **argv, dm_err *err);
+int dm_worker_run(dm_worker *w, dm_err *err);
+void dm_worker_fini(dm_worker *w);
+
+/* Applies an assignment from the master (docs/control-plane.md); returns
+ * false when it is older than the one applied. */
+bool dm_worker_apply(dm_worker *w, json_t *assignment);
+/* Actual subtask stages, a new reference. */
+json_t *dm_worker_report(dm_worker *w);
+
+#endif
