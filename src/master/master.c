@@ -157,8 +157,14 @@ dm_mworker *dm_master_worker_add(dm_master *m, const char *name, const char *add
 {
 	dm_mworker *w = dm_master_worker(m, name);
 	if (w == NULL) {
+		/* Kept sorted by name: listings and scheduling are deterministic. */
 		m->workers = dm_xrealloc(m->workers, (m->nworkers + 1) * sizeof(*m->workers));
-		w = &m->workers[m->nworkers++];
+		size_t at = 0;
+		while (at < m->nworkers && strcmp(m->workers[at].name, name) < 0)
+			at++;
+		memmove(&m->workers[at + 1], &m->workers[at], (m->nworkers - at) * sizeof(*w));
+		m->nworkers++;
+		w = &m->workers[at];
 		memset(w, 0, sizeof(*w));
 		w->name = dm_xstrdup(name);
 		w->reported = json_array();
