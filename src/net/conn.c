@@ -41,6 +41,7 @@ void dm_http_conn_free(conn_t *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->nconns--;
+	free(c->refused);
 	dm_http_req *req = c->req;
 	if (req != NULL && req->deferred && !req->replied) {
 		/* Whoever deferred it still holds it and will reply: the
@@ -139,11 +140,12 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 		if (dm_tls_check_peer(c->tls->tls, ssl, c->cn, sizeof(c->cn), &err) < 0) {
 			dm_log_warn(srv->log, "refused TLS client %s: %s", c->peer, err.msg);
-			dm_http_conn_free(c);
-			return;
+			c->refused = dm_xstrdup(err.msg);
+			c->cn[0] = '\0';
+		} else {
+			dm_log_debug(srv->log, "TLS client %s: CN \"%s\", %s", c->peer, c->cn,
+			             SSL_get_version(ssl));
 		}
-		dm_log_debug(srv->log, "TLS client %s: CN \"%s\", %s", c->peer, c->cn,
-		             SSL_get_version(ssl));
 		c->state = ST_HEAD;
 		arm(c, srv->timeout_s);
 		process_input(c);
@@ -441,6 +443,11 @@ static void process_input(conn_t *c)
 		req->body[want] = '\0';
 		req->body_len = want;
 		c->state = ST_HANDLER;
+		if (c->refused) {
+			req->force_close = true;
+			dm_http_reply_error(req, 403, 0, "%s", c->refused);
+			return;
+		}
 		dm_http_router_dispatch(&srv->router, req);
 	}
 }

@@ -52,6 +52,11 @@ struct dm_http_conn {
 	bool idle_wait;  /* kept alive, no byte of the next request yet */
 	char peer[64];
 	char cn[DM_TLS_CN_MAX];
+	/* Set when the verified certificate's CN is not allowed: the first
+	 * request is answered 403 with this reason, and the connection closed,
+	 * so the client learns why instead of seeing a reset. No handler ever
+	 * runs for such a connection. */
+	char *refused;
 	dm_http_req *req;
 };
 

@@ -531,9 +531,13 @@ static void test_tls_roundtrip(void **state)
 	c = client("ca", "live-client");
 	expect_status(c, s.addr, 200, true);
 	copy_pair("other", "live-client");
+	/* A refused CN gets a 403 naming the reason, never the handler. */
 	assert_int_equal(
-	        call(c, "GET", s.addr, "/api/v1/sources/x/status", NULL, &status, &r, &err), -1);
-	assert_non_null(strstr(err.msg, "cert-allowed-cn"));
+	        call(c, "GET", s.addr, "/api/v1/sources/x/status", NULL, &status, &r, &err), 0);
+	assert_int_equal(status, 403);
+	assert_non_null(
+	        strstr(json_string_value(json_object_get(r, "error_msg")), "cert-allowed-cn"));
+	json_decref(r);
 	copy_pair("master", "live-client");
 	expect_status(c, s.addr, 200, true);
 	dm_http_client_free(c);
@@ -541,7 +545,9 @@ static void test_tls_roundtrip(void **state)
 	/* CN not allowed: refused, and the server log names the CN. */
 	c = client("ca", "other");
 	assert_int_equal(
-	        call(c, "GET", s.addr, "/api/v1/sources/x/status", NULL, &status, &r, &err), -1);
+	        call(c, "GET", s.addr, "/api/v1/sources/x/status", NULL, &status, &r, &err), 0);
+	assert_int_equal(status, 403);
+	json_decref(r);
 	dm_http_client_free(c);
 	assert_true(log_has(&s, "refused TLS client 127.0.0.1:"));
 	assert_true(log_has(&s, "client certificate CN \"other\" is not in cert-allowed-cn "

@@ -77,6 +77,7 @@ source_yaml() { # file name user [ca] [cert] [key]
 source_yaml src-full.yaml mysql-01 dm "$T/ca.pem" "$T/dbclient.pem" "$T/dbclient.key"
 source_yaml src-ca.yaml mysql-ca dmssl "$T/ca.pem"
 source_yaml src-plain.yaml mysql-plain dmssl
+source_yaml src-rogue.yaml mysql-rogue dmssl "$T/rogue.pem"
 PW=Bad-Pw-73x source_yaml src-badpw.yaml mysql-bad dm "$T/ca.pem" "$T/dbclient.pem" "$T/dbclient.key"
 cat >task.yaml <<YAML
 name: "t1"
@@ -127,7 +128,8 @@ bound_worker() { # source -> worker name
 step 'both workers register and are listed as free, over https' \
 	eventually 10 '"name":"w1","addr":"https://127.0.0.1:[0-9]+","stage":"free".*"name":"w2"' \
 	ctl list-member --worker
-step 'dmctl with a certificate of CN "other" is refused' not ctl_as other list-member
+step 'dmctl with a certificate of CN "other" is refused, and told why' \
+	eval 'not ctl_as other list-member >other.out 2>&1; grep -q "CN .*other.* is not in cert-allowed-cn" other.out'
 step 'the master log names the refused CN' wait_for_file "$T/master.log" 'CN "other"' 5
 step 'dmctl with a certificate from another CA is refused' not ctl_as rogue list-member
 step 'dmctl without a client certificate is refused' \
@@ -143,6 +145,8 @@ step 'source with TLS CA only (server verified, no client cert) is accepted' \
 step 'and removed again' ctl operate-source stop mysql-ca
 step 'source without TLS is refused, naming the password and TLS causes' \
 	eval 'not ctl operate-source create src-plain.yaml >plain.out 2>&1; grep -qi "password" plain.out && grep -qiE "tls|ssl|secure" plain.out'
+step 'source whose CA did not sign the server is refused with a TLS verification message' \
+	eval 'not ctl operate-source create src-rogue.yaml >rogue.out 2>&1; grep -qiE "verif|certificate" rogue.out'
 step 'source with a wrong password is refused without printing the password' \
 	eval 'not ctl operate-source create src-badpw.yaml >bad.out 2>&1; grep -q "1045" bad.out && ! grep -q "Bad-Pw-73x" bad.out'
 step 'source with CA + client certificate (REQUIRE X509) is created and bound' \
@@ -157,8 +161,14 @@ step 'query-status shows the subtask Running on a worker' \
 step 'pause-task -> Paused' eval 'ctl pause-task t1 && eventually 10 "\"stage\":\"Paused\"" ctl query-status t1'
 step 'resume-task -> Running' eval 'ctl resume-task t1 && eventually 10 "\"stage\":\"Running\"" ctl query-status t1'
 
-step 'the password is not stored in plain text' eval '! grep -rqa "$PASS" master/'
-step 'no password or key in any log' eval '! grep -qa -e "$PASS" -e "PRIVATE KEY" master.log w1.log w2.log'
+KEYLINE=$(sed -n 2p dbclient.key)
+step 'neither the password nor the client key is stored in plain text' \
+	eval '! grep -rqa -e "$PASS" -e "$KEYLINE" master/'
+step 'no password or key in any log' eval '! grep -qa -e "$PASS" -e "PRIVATE KEY" -e "$KEYLINE" master.log w1.log w2.log'
+step 'no password or key in any API response' eval 'for p in sources sources/mysql-01 tasks tasks/t1 \
+	"sources?with_status=true" "tasks?with_status=true" tasks/t1/status cluster/workers; do
+	curl -sf --cacert ca.pem --cert client.pem --key client.key "https://127.0.0.1:$MP/api/v1/$p"; done >api.out &&
+	grep -q mysql-01 api.out && ! grep -qa -e "$PASS" -e "PRIVATE KEY" -e "$KEYLINE" api.out'
 step 'config task shows no secrets' eval 'ctl config task t1 >cfg.out && grep -q t1 cfg.out && ! grep -q "$PASS" cfg.out'
 step 'encrypt gives a ciphertext that is not the input' \
 	eval 'ctl encrypt "$PASS" >enc.out && ! grep -q "$PASS" enc.out && [[ -s enc.out ]]'
@@ -178,6 +188,16 @@ step "$first restarted and is free" eventually 10 "\"name\":\"$first\"[^}]*\"sta
 	ctl list-member --worker
 step "transfer-source moves the source back to $first" ctl transfer-source mysql-01 "$first"
 step "the subtask runs on $first again" \
+	eventually 10 "\"worker\":\"$first\".*\"stage\":\"Running\"" ctl query-status t1
+
+dm_stop "$MPID"
+dm_bg master-again "$B/dm-master" --config="$T/dm-master.toml"
+MPID=$DM_BG_PID
+wait_for_port "$MP"
+step 'after a master restart the source is still bound to the same worker' \
+	eventually 10 "\"name\":\"$first\"[^}]*\"stage\":\"bound\",\"source\":\"mysql-01\"" \
+	ctl list-member --worker
+step 'and the task and its stage are still there' \
 	eventually 10 "\"worker\":\"$first\".*\"stage\":\"Running\"" ctl query-status t1
 
 cert_leaf ca dbclient2 dm >/dev/null
