@@ -416,3 +416,24 @@ void dm_worker_config_usage(FILE *out)
 {
 	usage(worker_fields, out);
 }
+
+int dm_daemon_server_tls(const dm_daemon_common *c, dm_log *log, dm_tls **ret, dm_err *err)
+{
+	*ret = NULL;
+	if (c->tls_mode_v == DM_TLS_OFF)
+		return 0;
+	dm_tls_settings s;
+	dm_tls_settings_init(&s);
+	dm_daemon_tls_settings(c, &s);
+	dm_tls *t = dm_tls_new(&s, DM_TLS_SERVER, err);
+	dm_tls_settings_fini(&s);
+	if (t == NULL)
+		return -1;
+	char **w;
+	size_t n = dm_tls_take_warnings(t, &w);
+	for (size_t i = 0; i < n; i++)
+		dm_log_warn(log, "%s", w[i]);
+	dm_tls_warnings_free(w, n);
+	*ret = t;
+	return 0;
+}

@@ -63,6 +63,11 @@ void dm_worker_config_fini(dm_worker_config *cfg);
  * same files). out must be initialised; its old contents are replaced. */
 void dm_daemon_tls_settings(const dm_daemon_common *c, dm_tls_settings *out);
 
+/* The listener's server-role TLS: *ret is NULL when tls-mode is off.
+ * Fails, naming the file, when the material does not load; warnings
+ * (expiry, key file mode) are logged. */
+int dm_daemon_server_tls(const dm_daemon_common *c, dm_log *log, dm_tls **ret, dm_err *err);
+
 /* Prints every key with its default and help, for --help. */
 void dm_master_config_usage(FILE *out);
 void dm_worker_config_usage(FILE *out);

@@ -232,27 +232,6 @@ static void log_tls_warnings(dm_master *m)
 }
 
 /* Builds the server-role TLS object for the current config (NULL when off). */
-static int server_tls(const dm_master_config *cfg, dm_log *log, dm_tls **ret, dm_err *err)
-{
-	*ret = NULL;
-	if (cfg->c.tls_mode_v == DM_TLS_OFF)
-		return 0;
-	dm_tls_settings s;
-	dm_tls_settings_init(&s);
-	dm_daemon_tls_settings(&cfg->c, &s);
-	dm_tls *t = dm_tls_new(&s, DM_TLS_SERVER, err);
-	dm_tls_settings_fini(&s);
-	if (t == NULL)
-		return -1;
-	char **w;
-	size_t n = dm_tls_take_warnings(t, &w);
-	for (size_t i = 0; i < n; i++)
-		dm_log_warn(log, "%s", w[i]);
-	dm_tls_warnings_free(w, n);
-	*ret = t;
-	return 0;
-}
-
 static dm_http_client *worker_client(const dm_master_config *cfg, dm_err *err)
 {
 	dm_tls_settings s;
@@ -280,7 +259,7 @@ static void reload(void *arg)
 	}
 	dm_tls *tls = NULL;
 	dm_http_client *client = NULL;
-	if (server_tls(&cfg, m->log, &tls, &err) < 0 ||
+	if (dm_daemon_server_tls(&cfg.c, m->log, &tls, &err) < 0 ||
 	    (client = worker_client(&cfg, &err)) == NULL) {
 		dm_log_error(m->log, "reload refused, the running configuration stays: %s",
 		             err.msg);
@@ -375,7 +354,7 @@ int dm_master_init(dm_master *m, int argc, char **argv, dm_err *err)
 	if ((m->loop = dm_loop_new(m->base, m->log, err)) == NULL)
 		goto fail;
 	dm_tls *tls;
-	if (server_tls(&m->cfg, m->log, &tls, err) < 0)
+	if (dm_daemon_server_tls(&m->cfg.c, m->log, &tls, err) < 0)
 		goto fail;
 	dm_http_server_opts so = {.tls = tls};
 	if ((m->srv = dm_http_server_new(m->base, &so, m->log, err)) == NULL)

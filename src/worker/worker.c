@@ -207,27 +207,6 @@ static void handle_status(dm_http_req *req, void *arg)
 
 /* ---- life cycle ------------------------------------------------------ */
 
-static int server_tls(const dm_worker_config *cfg, dm_log *log, dm_tls **ret, dm_err *err)
-{
-	*ret = NULL;
-	if (cfg->c.tls_mode_v == DM_TLS_OFF)
-		return 0;
-	dm_tls_settings s;
-	dm_tls_settings_init(&s);
-	dm_daemon_tls_settings(&cfg->c, &s);
-	dm_tls *t = dm_tls_new(&s, DM_TLS_SERVER, err);
-	dm_tls_settings_fini(&s);
-	if (t == NULL)
-		return -1;
-	char **warn;
-	size_t n = dm_tls_take_warnings(t, &warn);
-	for (size_t i = 0; i < n; i++)
-		dm_log_warn(log, "%s", warn[i]);
-	dm_tls_warnings_free(warn, n);
-	*ret = t;
-	return 0;
-}
-
 static dm_http_client *master_client(const dm_worker_config *cfg, dm_err *err)
 {
 	dm_tls_settings s;
@@ -268,7 +247,7 @@ static void reload(void *arg)
 	}
 	dm_tls *tls = NULL;
 	dm_http_client *client = NULL;
-	if (server_tls(&cfg, w->log, &tls, &err) < 0 ||
+	if (dm_daemon_server_tls(&cfg.c, w->log, &tls, &err) < 0 ||
 	    (client = master_client(&cfg, &err)) == NULL) {
 		dm_log_error(w->log, "reload refused, the running configuration stays: %s",
 		             err.msg);
@@ -334,7 +313,7 @@ int dm_worker_init(dm_worker *w, int argc, char **argv, dm_err *err)
 	if ((w->loop = dm_loop_new(w->base, w->log, err)) == NULL)
 		goto fail;
 	dm_tls *tls;
-	if (server_tls(&w->cfg, w->log, &tls, err) < 0)
+	if (dm_daemon_server_tls(&w->cfg.c, w->log, &tls, err) < 0)
 		goto fail;
 	dm_http_server_opts so = {.tls = tls};
 	if ((w->srv = dm_http_server_new(w->base, &so, w->log, err)) == NULL)

