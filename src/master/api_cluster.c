@@ -33,9 +33,7 @@ static void handle_workers(dm_http_req *req, void *arg)
 		free(url);
 		free(source);
 	}
-	dm_http_reply_json(
-	        req, 200,
-	        json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(data), "data", data));
+	dm_master_reply_list(req, data);
 }
 
 /* offline-member: forgets a worker that is offline (a live one would just

@@ -29,6 +29,16 @@ static json_t *load_source(dm_master *m, const char *name, dm_err *err)
 	return v;
 }
 
+/* The stored source, or NULL after answering 404. Caller decrefs. */
+static json_t *require_source(dm_master *m, dm_http_req *req, const char *name)
+{
+	dm_err err;
+	json_t *v = load_source(m, name, &err);
+	if (v == NULL)
+		no_source(req, name);
+	return v;
+}
+
 /* What a client may see: the stored object with password and key removed
  * (the CA and certificate are public, but only their presence is shown). */
 static json_t *public_source(json_t *stored)
@@ -304,8 +314,7 @@ static void handle_list(dm_http_req *req, void *arg)
 		dm_http_reply_error(req, 500, 0, "%s", err.msg);
 		return;
 	}
-	const char *ws = dm_http_req_query(req, "with_status");
-	bool with_status = ws && (strcmp(ws, "true") == 0 || *ws == '\0');
+	bool with_status = dm_master_query_flag(req, "with_status");
 	json_t *data = json_array();
 	const char *name;
 	json_t *v;
@@ -318,21 +327,16 @@ static void handle_list(dm_http_req *req, void *arg)
 		json_array_append_new(data, o);
 	}
 	json_decref(all);
-	dm_http_reply_json(
-	        req, 200,
-	        json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(data), "data", data));
+	dm_master_reply_list(req, data);
 }
 
 static void handle_get(dm_http_req *req, void *arg)
 {
 	dm_master *m = arg;
 	const char *name = dm_http_req_param(req, "name");
-	dm_err err;
-	json_t *v = load_source(m, name, &err);
-	if (v == NULL) {
-		no_source(req, name);
+	json_t *v = require_source(m, req, name);
+	if (v == NULL)
 		return;
-	}
 	json_t *o = public_source(v);
 	json_decref(v);
 	json_object_set_new(o, "status_list", json_pack("[o]", source_status(m, name)));
@@ -343,12 +347,9 @@ static void handle_status(dm_http_req *req, void *arg)
 {
 	dm_master *m = arg;
 	const char *name = dm_http_req_param(req, "name");
-	dm_err err;
-	json_t *v = load_source(m, name, &err);
-	if (v == NULL) {
-		no_source(req, name);
+	json_t *v = require_source(m, req, name);
+	if (v == NULL)
 		return;
-	}
 	json_decref(v);
 	dm_http_reply_json(req, 200,
 	                   json_pack("{s:i, s:[o]}", "total", 1, "data", source_status(m, name)));
@@ -378,15 +379,12 @@ static void handle_delete(dm_http_req *req, void *arg)
 	dm_master *m = arg;
 	const char *name = dm_http_req_param(req, "name");
 	dm_err err;
-	json_t *v = load_source(m, name, &err);
-	if (v == NULL) {
-		no_source(req, name);
+	json_t *v = require_source(m, req, name);
+	if (v == NULL)
 		return;
-	}
 	json_decref(v);
 	json_t *tasks = tasks_using(m, name);
-	const char *force = dm_http_req_query(req, "force");
-	bool forced = force && (strcmp(force, "true") == 0 || *force == '\0');
+	bool forced = dm_master_query_flag(req, "force");
 	if (json_array_size(tasks) > 0 && !forced) {
 		char *list = json_dumps(tasks, JSON_COMPACT);
 		dm_http_reply_error(req, 400, 0,
@@ -438,11 +436,9 @@ static void handle_transfer(dm_http_req *req, void *arg)
 		dm_http_reply_error(req, 400, 0, "expected {\"worker_name\": \"...\"} as the body");
 		return;
 	}
-	json_t *v = load_source(m, name, &err);
-	if (v == NULL) {
-		no_source(req, name);
+	json_t *v = require_source(m, req, name);
+	if (v == NULL)
 		return;
-	}
 	json_decref(v);
 	dm_mworker *w = dm_master_worker(m, to);
 	if (w == NULL || !w->online) {

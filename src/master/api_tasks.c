@@ -27,6 +27,16 @@ static json_t *load_task(dm_master *m, const char *name, dm_err *err)
 	return v;
 }
 
+/* The stored task, or NULL after answering 404. Caller decrefs. */
+static json_t *require_task(dm_master *m, dm_http_req *req, const char *name)
+{
+	dm_err err;
+	json_t *v = load_task(m, name, &err);
+	if (v == NULL)
+		no_task(req, name);
+	return v;
+}
+
 /* The task as a client may see it: no password, no private key. */
 static json_t *public_task(json_t *stored)
 {
@@ -237,11 +247,9 @@ static void change_stage(dm_http_req *req, dm_master *m, const char *to, const c
 {
 	const char *name = dm_http_req_param(req, "name");
 	dm_err err;
-	json_t *t = load_task(m, name, &err);
-	if (t == NULL) {
-		no_task(req, name);
+	json_t *t = require_task(m, req, name);
+	if (t == NULL)
 		return;
-	}
 	json_decref(t);
 	json_t *body = dm_http_req_json(req);
 	json_t *list = json_object_get(body, "source_name_list");
@@ -318,8 +326,7 @@ static void handle_list(dm_http_req *req, void *arg)
 		dm_http_reply_error(req, 500, 0, "%s", err.msg);
 		return;
 	}
-	const char *ws = dm_http_req_query(req, "with_status");
-	bool with_status = ws && (strcmp(ws, "true") == 0 || *ws == '\0');
+	bool with_status = dm_master_query_flag(req, "with_status");
 	json_t *data = json_array();
 	const char *name;
 	json_t *v;
@@ -337,21 +344,16 @@ static void handle_list(dm_http_req *req, void *arg)
 		json_array_append_new(data, o);
 	}
 	json_decref(all);
-	dm_http_reply_json(
-	        req, 200,
-	        json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(data), "data", data));
+	dm_master_reply_list(req, data);
 }
 
 static void handle_get(dm_http_req *req, void *arg)
 {
 	dm_master *m = arg;
 	const char *name = dm_http_req_param(req, "name");
-	dm_err err;
-	json_t *t = load_task(m, name, &err);
-	if (t == NULL) {
-		no_task(req, name);
+	json_t *t = require_task(m, req, name);
+	if (t == NULL)
 		return;
-	}
 	json_t *o = public_task(t);
 	json_decref(t);
 	dm_http_reply_json(req, 200, o);
@@ -361,12 +363,9 @@ static void handle_status(dm_http_req *req, void *arg)
 {
 	dm_master *m = arg;
 	const char *name = dm_http_req_param(req, "name");
-	dm_err err;
-	json_t *t = load_task(m, name, &err);
-	if (t == NULL) {
-		no_task(req, name);
+	json_t *t = require_task(m, req, name);
+	if (t == NULL)
 		return;
-	}
 	json_decref(t);
 	const char *filter = dm_http_req_query(req, "source_name_list");
 	json_t *subs = subtasks_of(m, name), *data = json_array(), *e;
@@ -378,9 +377,7 @@ static void handle_status(dm_http_req *req, void *arg)
 		json_array_append_new(data, subtask_status(m, name, source, e));
 	}
 	json_decref(subs);
-	dm_http_reply_json(
-	        req, 200,
-	        json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(data), "data", data));
+	dm_master_reply_list(req, data);
 }
 
 static void handle_delete(dm_http_req *req, void *arg)
@@ -388,14 +385,11 @@ static void handle_delete(dm_http_req *req, void *arg)
 	dm_master *m = arg;
 	const char *name = dm_http_req_param(req, "name");
 	dm_err err;
-	json_t *t = load_task(m, name, &err);
-	if (t == NULL) {
-		no_task(req, name);
+	json_t *t = require_task(m, req, name);
+	if (t == NULL)
 		return;
-	}
 	json_decref(t);
-	const char *force = dm_http_req_query(req, "force");
-	bool forced = force && (strcmp(force, "true") == 0 || *force == '\0');
+	bool forced = dm_master_query_flag(req, "force");
 	json_t *subs = subtasks_of(m, name);
 	const char *source;
 	json_t *v;

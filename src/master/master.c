@@ -40,6 +40,19 @@ bool dm_master_name_ok(const char *name)
 	return true;
 }
 
+void dm_master_reply_list(dm_http_req *req, json_t *data)
+{
+	dm_http_reply_json(
+	        req, 200,
+	        json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(data), "data", data));
+}
+
+bool dm_master_query_flag(dm_http_req *req, const char *name)
+{
+	const char *v = dm_http_req_query(req, name);
+	return v && (strcmp(v, "true") == 0 || *v == '\0');
+}
+
 int dm_master_get_json(dm_master *m, const char *key, json_t **ret, dm_err *err)
 {
 	dm_kv *kv;

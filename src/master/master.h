@@ -107,6 +107,12 @@ void dm_master_routes_tasks(dm_master *m);
 void dm_master_routes_cluster(dm_master *m);
 void dm_master_routes_internal(dm_master *m);
 
+/* master.c: small pieces every API handler uses. */
+/* Replies 200 with DM's list wrapper {"total": n, "data": data} (stolen). */
+void dm_master_reply_list(dm_http_req *req, json_t *data);
+/* A boolean query flag: "?force", "?force=true". */
+bool dm_master_query_flag(dm_http_req *req, const char *name);
+
 /* Names of sources, tasks and workers: they become store keys and paths. */
 bool dm_master_name_ok(const char *name);
 
