@@ -799,3 +799,44 @@ bool dm_mysql_tls_info(MYSQL *m, char *cipher_out, size_t cipher_len, char *vers
 	copy_out(version_out, version_len, cipher != NULL ? version : NULL);
 	return cipher != NULL;
 }
+
+int dm_mysql_error(MYSQL *m, const char *sql, dm_err *err)
+{
+	return query_error(m, sql, err);
+}
+
+int dm_mysql_store(MYSQL *m, const char *sql, MYSQL_RES **ret, dm_err *err)
+{
+	*ret = NULL;
+	if (mysql_real_query(m, sql, strlen(sql)) != 0)
+		return query_error(m, sql, err);
+	MYSQL_RES *res = mysql_store_result(m);
+	if (res == NULL) {
+		if (mysql_field_count(m) != 0)
+			return query_error(m, sql, err);
+		drain(m, sql, NULL);
+		return dm_err_set(err, DM_EINVAL, "statement returned no result set: %.200s", sql);
+	}
+	if (drain(m, sql, err) < 0) {
+		mysql_free_result(res);
+		return -1;
+	}
+	*ret = res;
+	return 0;
+}
+
+bool dm_mysql_is_transient(unsigned int no)
+{
+	switch (no) {
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_CONN_HOST_ERROR:
+	case CR_CONNECTION_ERROR:
+	case 1205: /* ER_LOCK_WAIT_TIMEOUT */
+	case 1213: /* ER_LOCK_DEADLOCK */
+	case 1053: /* ER_SERVER_SHUTDOWN */
+	case 1927: /* ER_CONNECTION_KILLED (MariaDB) */ return true;
+	default: return false;
+	}
+}

@@ -76,6 +76,19 @@ int dm_mysql_query(MYSQL *m, const char *sql, dm_err *err);
  * string in *ret (NULL for SQL NULL). DM_ENOTFOUND when there is no row. */
 int dm_mysql_query_value(MYSQL *m, const char *sql, char **ret, dm_err *err);
 
+/* Runs a query and returns its whole result (mysql_store_result) in *ret,
+ * which the caller frees with mysql_free_result(). */
+int dm_mysql_store(MYSQL *m, const char *sql, MYSQL_RES **ret, dm_err *err);
+
+/* Fills err from m's last error as dm_mysql_query does (DM_ENET for a lost
+ * connection, DM_EDB otherwise) and returns -1. */
+int dm_mysql_error(MYSQL *m, const char *sql, dm_err *err);
+
+/* Whether a MySQL/client error number is worth retrying the same work on a
+ * new connection: connection lost or refused, deadlock, lock wait timeout,
+ * server shutting down. */
+bool dm_mysql_is_transient(unsigned int mysql_errno);
+
 /* Whether the link is encrypted: true with the cipher ("TLS_AES_256_GCM_SHA384")
  * and protocol version ("TLSv1.3") copied out; false with both set to "".
  * Either buffer may be NULL. */
