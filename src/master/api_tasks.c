@@ -86,6 +86,9 @@ static json_t *subtask_status(dm_master *m, const char *task, const char *source
 		json_t *unit = json_object_get(rep, "unit");
 		if (json_is_string(unit))
 			json_object_set(st, "unit", unit);
+		json_t *load = json_object_get(rep, "load_status");
+		if (json_is_object(load))
+			json_object_set(st, "load_status", load);
 	}
 	free(bound);
 	return st;
@@ -266,9 +269,14 @@ static void change_stage(dm_http_req *req, dm_master *m, const char *to, const c
 		bool allowed = from == NULL;
 		for (const char *const *f = from; f && *f; f++)
 			allowed |= cur && strcmp(cur, *f) == 0;
-		if (!allowed || (cur && strcmp(cur, to) == 0))
+		/* Running -> Running is resume-task on a subtask its worker paused
+		 * after an error: the new generation tells the worker to retry. */
+		bool rerun = strcmp(to, "Running") == 0;
+		if (!allowed || (cur && strcmp(cur, to) == 0 && !rerun))
 			continue;
-		json_t *st = json_pack("{s:s}", "stage", to);
+		/* every stage write keeps the generation; runs bump it */
+		json_int_t gen = json_integer_value(json_object_get(v, "generation")) + rerun;
+		json_t *st = json_pack("{s:s, s:I}", "stage", to, "generation", gen);
 		if (remove_meta)
 			json_object_set_new(st, "remove_meta", json_true());
 		char *key = dm_xasprintf("/dm/subtask/%s/%s", name, source);
@@ -313,7 +321,7 @@ static void handle_pause(dm_http_req *req, void *arg)
 
 static void handle_resume(dm_http_req *req, void *arg)
 {
-	static const char *const from[] = {"Paused", NULL};
+	static const char *const from[] = {"Paused", "Running", NULL};
 	change_stage(req, arg, "Running", from);
 }
 

@@ -190,10 +190,12 @@ json_t *dm_master_assignment(dm_master *m, const char *worker, dm_err *err)
 			continue;
 		if (dm_master_unseal(m, task, dm_master_task_secrets, err) < 0)
 			goto fail;
-		json_array_append_new(json_object_get(a, "subtasks"),
-		                      json_pack("{s:s, s:s, s:O, s:O}", "task", tname, "source",
-		                                source, "stage", json_object_get(st, "stage"),
-		                                "task_config", task));
+		json_array_append_new(
+		        json_object_get(a, "subtasks"),
+		        json_pack("{s:s, s:s, s:O, s:I, s:O}", "task", tname, "source", source,
+		                  "stage", json_object_get(st, "stage"), "generation",
+		                  json_integer_value(json_object_get(st, "generation")),
+		                  "task_config", task));
 	}
 	json_decref(src);
 	json_decref(tasks);

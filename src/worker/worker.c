@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 
 static const char *jstr(json_t *o, const char *key)
@@ -28,6 +29,121 @@ static json_t *find_subtask(json_t *list, const char *task, const char *source)
 	return NULL;
 }
 
+static dm_subtask *find_runner(dm_worker *w, const char *task, const char *source, size_t *idx)
+{
+	for (size_t i = 0; i < w->nrunners; i++) {
+		const char *t = dm_subtask_task(w->runners[i]),
+		           *s = dm_subtask_source(w->runners[i]);
+		if (strcmp(t, task) == 0 && strcmp(s, source) == 0) {
+			if (idx)
+				*idx = i;
+			return w->runners[i];
+		}
+	}
+	return NULL;
+}
+
+static void drop_runner(dm_worker *w, size_t i)
+{
+	dm_subtask_free(w->runners[i]);
+	w->runners[i] = w->runners[--w->nrunners];
+}
+
+static void start_runner(dm_worker *w, json_t *want)
+{
+	const char *task = jstr(want, "task"), *source = jstr(want, "source");
+	dm_subtask *r =
+	        dm_subtask_start(task, source, json_object_get(want, "task_config"), w->source_cfg,
+	                         json_integer_value(json_object_get(want, "generation")), w->log);
+	w->runners = dm_xrealloc(w->runners, (w->nrunners + 1) * sizeof(*w->runners));
+	w->runners[w->nrunners++] = r;
+}
+
+/* What the worker reports for one subtask. */
+static json_t *report_one(dm_worker *w, json_t *want)
+{
+	const char *task = jstr(want, "task"), *source = jstr(want, "source");
+	const char *stage = jstr(want, "stage");
+	dm_subtask *r = find_runner(w, task, source, NULL);
+	const char *unit = "", *error = "";
+	if (r && !dm_subtask_done(r)) {
+		stage = "Running";
+		unit = dm_subtask_unit(r);
+	} else if (r && !dm_subtask_cancelled(r)) {
+		error = dm_subtask_error(r);
+		stage = error[0] ? "Paused" : "Finished";
+		unit = dm_subtask_unit(r);
+	}
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "task", task, "source", source, "stage",
+	                      stage, "unit", unit, "error_msg", error);
+	if (r)
+		json_object_set_new(o, "load_status", dm_subtask_load_status(r));
+	return o;
+}
+
+void dm_worker_reconcile(dm_worker *w)
+{
+	size_t i;
+	json_t *want;
+	/* runners of subtasks no longer assigned: stop, then forget */
+	for (i = 0; i < w->nrunners;) {
+		dm_subtask *r = w->runners[i];
+		if (find_subtask(w->wanted, dm_subtask_task(r), dm_subtask_source(r)) == NULL) {
+			if (dm_subtask_done(r)) {
+				drop_runner(w, i);
+				continue;
+			}
+			dm_subtask_cancel(r);
+		}
+		i++;
+	}
+	json_array_foreach(w->wanted, i, want)
+	{
+		size_t idx;
+		dm_subtask *r = find_runner(w, jstr(want, "task"), jstr(want, "source"), &idx);
+		bool run = strcmp(jstr(want, "stage"), "Running") == 0 && w->source_cfg != NULL;
+		if (!run) {
+			if (r && !dm_subtask_done(r))
+				dm_subtask_cancel(r);
+			continue;
+		}
+		json_int_t gen = json_integer_value(json_object_get(want, "generation"));
+		/* a stopped runner restarts; a failed one waits for resume-task */
+		if (r && dm_subtask_done(r) &&
+		    (dm_subtask_cancelled(r) ||
+		     (dm_subtask_error(r)[0] && gen > dm_subtask_generation(r)))) {
+			drop_runner(w, idx);
+			r = NULL;
+		}
+		if (r == NULL)
+			start_runner(w, want);
+	}
+	json_t *next = json_array();
+	json_array_foreach(w->wanted, i, want)
+	{
+		json_t *o = report_one(w, want);
+		json_t *old = find_subtask(w->subtasks, jstr(o, "task"), jstr(o, "source"));
+		if (old == NULL || strcmp(jstr(old, "stage"), jstr(o, "stage")) != 0) {
+			dm_log_info(w->log, "subtask %s on %s: %s -> %s%s%s", jstr(o, "task"),
+			            jstr(o, "source"), old ? jstr(old, "stage") : "(none)",
+			            jstr(o, "stage"), jstr(o, "error_msg")[0] ? ": " : "",
+			            jstr(o, "error_msg"));
+			w->report_now = true;
+		}
+		json_array_append_new(next, o);
+	}
+	json_array_foreach(w->subtasks, i, want)
+	{
+		if (!find_subtask(next, jstr(want, "task"), jstr(want, "source"))) {
+			dm_log_info(w->log, "subtask %s on %s removed", jstr(want, "task"),
+			            jstr(want, "source"));
+			w->report_now = true;
+		}
+	}
+	json_decref(w->subtasks);
+	w->subtasks = next;
+}
+
 bool dm_worker_apply(dm_worker *w, json_t *a)
 {
 	json_int_t rev = json_integer_value(json_object_get(a, "revision"));
@@ -49,37 +165,10 @@ bool dm_worker_apply(dm_worker *w, json_t *a)
 	}
 	json_decref(w->source_cfg);
 	w->source_cfg = json_is_object(src) ? json_incref(src) : NULL;
-
-	/* Until the migration units exist a subtask is its stage: the actual
-	 * stage becomes the expected one as soon as it is assigned. */
-	json_t *next = json_array(), *cfgs = json_object();
-	size_t i;
-	json_t *want;
-	json_array_foreach(json_object_get(a, "subtasks"), i, want)
-	{
-		const char *task = jstr(want, "task"), *source = jstr(want, "source");
-		const char *stage = jstr(want, "stage");
-		json_t *cur = find_subtask(w->subtasks, task, source);
-		if (cur == NULL || strcmp(jstr(cur, "stage"), stage) != 0)
-			dm_log_info(w->log, "subtask %s on %s: %s -> %s", task, source,
-			            cur ? jstr(cur, "stage") : "(none)", stage);
-		json_array_append_new(next, json_pack("{s:s, s:s, s:s, s:s, s:s}", "task", task,
-		                                      "source", source, "stage", stage, "unit", "",
-		                                      "error_msg", ""));
-		json_t *tc = json_object_get(want, "task_config");
-		if (tc)
-			json_object_set(cfgs, task, tc);
-	}
-	json_array_foreach(w->subtasks, i, want)
-	{
-		if (!find_subtask(next, jstr(want, "task"), jstr(want, "source")))
-			dm_log_info(w->log, "subtask %s on %s removed", jstr(want, "task"),
-			            jstr(want, "source"));
-	}
-	json_decref(w->subtasks);
-	w->subtasks = next;
-	json_decref(w->task_cfgs);
-	w->task_cfgs = cfgs;
+	json_t *subs = json_object_get(a, "subtasks");
+	json_decref(w->wanted);
+	w->wanted = json_is_array(subs) ? json_incref(subs) : json_array();
+	dm_worker_reconcile(w);
 	return true;
 }
 
@@ -145,8 +234,21 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	dm_worker *w = arg;
+	dm_worker_reconcile(w);
 	if (w->call_inflight)
 		return;
+	/* Keepalives every ttl/3; every 2 s while a unit runs, so query-status
+	 * shows fresh progress; at once when a stage changed. */
+	int64_t now = dm_clock_mono_ms(), every = w->cfg.keepalive_ttl * 1000 / 3;
+	bool active = false;
+	for (size_t i = 0; i < w->nrunners; i++)
+		active |= !dm_subtask_done(w->runners[i]);
+	if (active && every > 2000)
+		every = 2000;
+	if (w->registered && !w->report_now && now - w->last_call_ms < every)
+		return;
+	w->report_now = false;
+	w->last_call_ms = now;
 	struct call_job *j = dm_xcalloc(1, sizeof(*j));
 	j->w = w;
 	j->client = w->client;
@@ -227,9 +329,7 @@ static void start_timer(dm_worker *w)
 {
 	if (w->timer)
 		event_free(w->timer);
-	int64_t ms = w->cfg.keepalive_ttl * 1000 / 3;
-	if (ms < 1000)
-		ms = 1000;
+	int64_t ms = 1000; /* supervision; tick() paces the keepalives */
 	w->timer = event_new(w->base, -1, EV_PERSIST, tick, w);
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 	event_add(w->timer, &tv);
@@ -298,7 +398,7 @@ int dm_worker_init(dm_worker *w, int argc, char **argv, dm_err *err)
 	w->argc = argc;
 	w->argv = argv;
 	w->subtasks = json_array();
-	w->task_cfgs = json_object();
+	w->wanted = json_array();
 	w->master_reachable = true;
 	if (dm_worker_config_load(&w->cfg, argc, argv, err) < 0)
 		goto fail;
@@ -359,8 +459,13 @@ void dm_worker_fini(dm_worker *w)
 	free(w->retired);
 	free(w->source);
 	json_decref(w->source_cfg);
+	for (size_t i = 0; i < w->nrunners; i++)
+		dm_subtask_cancel(w->runners[i]);
+	for (size_t i = 0; i < w->nrunners; i++)
+		dm_subtask_free(w->runners[i]);
+	free(w->runners);
 	json_decref(w->subtasks);
-	json_decref(w->task_cfgs);
+	json_decref(w->wanted);
 	dm_log_free(w->log);
 	dm_worker_config_fini(&w->cfg);
 	memset(w, 0, sizeof(*w));

@@ -15,6 +15,7 @@
 #include "net/client.h"
 #include "net/loop.h"
 #include "net/server.h"
+#include "worker/subtask.h"
 
 #define DM_WORKER_VERSION "0.1.0"
 
@@ -36,8 +37,13 @@ typedef struct dm_worker {
 	int64_t applied_revision;
 	char *source;       /* bound source name, NULL when free */
 	json_t *source_cfg; /* its Source object, secrets included: memory only */
-	json_t *subtasks;   /* array of {task, source, stage, unit, error_msg} */
-	json_t *task_cfgs;  /* task name -> task object */
+	json_t *wanted; /* the assignment's subtasks: {task, source, stage, generation, task_config}
+	                 */
+	json_t *subtasks; /* the report: {task, source, stage, unit, error_msg, load_status} */
+	struct dm_subtask **runners; /* running or finished units, one per subtask */
+	size_t nrunners;
+	int64_t last_call_ms; /* when the last register/keepalive was sent */
+	bool report_now;      /* a stage changed: tell the master at the next tick */
 } dm_worker;
 
 int dm_worker_init(dm_worker *w, int argc, char **argv, dm_err *err);
@@ -47,6 +53,9 @@ void dm_worker_fini(dm_worker *w);
 /* Applies an assignment from the master (docs/control-plane.md); returns
  * false when it is older than the one applied. */
 bool dm_worker_apply(dm_worker *w, json_t *assignment);
+/* Starts, stops and reaps subtask runners to match the assignment, and
+ * rebuilds the report. Runs on every supervision tick. */
+void dm_worker_reconcile(dm_worker *w);
 /* Actual subtask stages, a new reference. */
 json_t *dm_worker_report(dm_worker *w);
 
