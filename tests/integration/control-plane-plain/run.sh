@@ -74,11 +74,15 @@ step 'operate-source create (empty security block) binds the source' \
 step 'list-member shows the source bound' eventually 5 '"stage":"bound","source":"mysql-01"' \
 	ctl list-member --worker
 step 'start-task' ctl start-task task.yaml
-step 'query-status: Running' eventually 10 '"stage":"Running"' ctl query-status t1
-step 'query-status without a task lists it' eventually 5 '"taskName":"t1","taskStatus":"Running"' \
-	ctl query-status
+# Until the sync unit exists an incremental subtask stops at once with a
+# clear error; resume-task makes the worker try again.
+step 'query-status: Paused by the worker, with the reason' \
+	eventually 10 '"stage":"Paused".*needsthesyncunit' ctl query-status t1
+step 'query-status without a task lists it with an error' \
+	eventually 5 '"taskName":"t1","taskStatus":"Error' ctl query-status
 step 'pause-task: Paused' eval 'ctl pause-task t1 && eventually 10 "\"stage\":\"Paused\"" ctl query-status t1'
-step 'resume-task: Running' eval 'ctl resume-task t1 && eventually 10 "\"stage\":\"Running\"" ctl query-status t1'
+step 'resume-task: the worker runs the subtask again' \
+	eval 'ctl resume-task t1 && eventually 10 "subtaskt1onmysql-01cannotstart.*subtaskt1onmysql-01cannotstart" cat w1.out w2.out'
 step 'start-task on an existing task is refused' not ctl start-task task.yaml
 step 'stop-task removes it' eval 'ctl stop-task t1 && not ctl query-status t1'
 step 'a worker listening off loopback without TLS is refused at start' \

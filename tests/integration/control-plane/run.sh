@@ -31,7 +31,9 @@ mariadb_start up "$T" "$DBP" --binlog --require-secure-transport \
 	--ssl-ca "$T/ca.pem" --ssl-cert "$T/db.pem" --ssl-key "$T/db.key" || exit 1
 mariadb_sql up "CREATE USER 'dm'@'127.0.0.1' IDENTIFIED BY '$PASS' REQUIRE X509;
 CREATE USER 'dmssl'@'127.0.0.1' IDENTIFIED BY '$PASS' REQUIRE SSL;
-GRANT ALL ON *.* TO 'dm'@'127.0.0.1'; GRANT ALL ON *.* TO 'dmssl'@'127.0.0.1';" || exit 1
+GRANT ALL ON *.* TO 'dm'@'127.0.0.1'; GRANT ALL ON *.* TO 'dmssl'@'127.0.0.1';
+CREATE DATABASE cp_src; CREATE TABLE cp_src.t (id INT PRIMARY KEY, v VARCHAR(10));
+INSERT INTO cp_src.t VALUES (1, 'a'), (2, NULL), (3, '');" || exit 1
 
 cat >dm-master.toml <<TOML
 name = "master1"
@@ -81,7 +83,14 @@ source_yaml src-rogue.yaml mysql-rogue dmssl "$T/rogue.pem"
 PW=Bad-Pw-73x source_yaml src-badpw.yaml mysql-bad dm "$T/ca.pem" "$T/dbclient.pem" "$T/dbclient.key"
 cat >task.yaml <<YAML
 name: "t1"
-task-mode: all
+task-mode: full
+block-allow-list:
+  only-cp:
+    do-dbs: ["cp_src"]
+routes:
+  to-dst:
+    schema-pattern: "cp_src"
+    target-schema: "cp_dst"
 target-database:
   host: "127.0.0.1"
   port: $DBP
@@ -93,6 +102,8 @@ target-database:
     ssl-key: "$T/dbclient.key"
 mysql-instances:
   - source-id: "mysql-01"
+    block-allow-list: "only-cp"
+    route-rules: ["to-dst"]
 YAML
 
 dm_bg master "$B/dm-master" --config="$T/dm-master.toml"
@@ -156,10 +167,10 @@ step 'a second source on the same upstream is refused (same server_id)' \
 step 'operate-source show lists the source without secrets' \
 	eval 'ctl operate-source show >show.out && grep -q mysql-01 show.out && ! grep -q "$PASS" show.out && ! grep -q "PRIVATE" show.out'
 step 'start-task creates and starts the task' ctl start-task task.yaml
-step 'query-status shows the subtask Running on a worker' \
-	eventually 10 '"stage":"Running"' ctl query-status t1
-step 'pause-task -> Paused' eval 'ctl pause-task t1 && eventually 10 "\"stage\":\"Paused\"" ctl query-status t1'
-step 'resume-task -> Running' eval 'ctl resume-task t1 && eventually 10 "\"stage\":\"Running\"" ctl query-status t1'
+step 'the subtask runs on a worker and finishes the copy over TLS' \
+	eventually 30 '"stage":"Finished","unit":"Load"' ctl query-status t1
+step 'the rows arrived in the routed schema' \
+	eval '[[ $(mariadb_sql up "SELECT COUNT(*) FROM cp_dst.t") == 3 ]]'
 
 KEYLINE=$(sed -n 2p dbclient.key)
 step 'neither the password nor the client key is stored in plain text' \
@@ -179,7 +190,8 @@ kill -KILL "$victim"
 step "worker $first killed: the source moves to $other within the keepalive TTL" \
 	eventually 15 "\"name\":\"$other\"[^}]*\"stage\":\"bound\",\"source\":\"mysql-01\"" \
 	ctl list-member --worker
-step "the subtask runs on $other" eventually 10 "\"worker\":\"$other\".*\"stage\":\"Running\"" \
+step "the subtask is picked up on $other (finished, from the target's checkpoint)" \
+	eventually 10 "\"worker\":\"$other\".*\"stage\":\"Finished\"" \
 	ctl query-status t1
 step "$first is listed offline" eventually 5 "\"name\":\"$first\"[^}]*\"stage\":\"offline\"" \
 	ctl list-member --worker
@@ -187,8 +199,8 @@ dm_bg "$first-again" "$B/dm-worker" --config="$T/dm-worker-$first.toml"
 step "$first restarted and is free" eventually 10 "\"name\":\"$first\"[^}]*\"stage\":\"free\"" \
 	ctl list-member --worker
 step "transfer-source moves the source back to $first" ctl transfer-source mysql-01 "$first"
-step "the subtask runs on $first again" \
-	eventually 10 "\"worker\":\"$first\".*\"stage\":\"Running\"" ctl query-status t1
+step "the subtask is on $first again" \
+	eventually 10 "\"worker\":\"$first\".*\"stage\":\"Finished\"" ctl query-status t1
 
 dm_stop "$MPID"
 dm_bg master-again "$B/dm-master" --config="$T/dm-master.toml"
@@ -198,7 +210,7 @@ step 'after a master restart the source is still bound to the same worker' \
 	eventually 10 "\"name\":\"$first\"[^}]*\"stage\":\"bound\",\"source\":\"mysql-01\"" \
 	ctl list-member --worker
 step 'and the task and its stage are still there' \
-	eventually 10 "\"worker\":\"$first\".*\"stage\":\"Running\"" ctl query-status t1
+	eventually 10 "\"worker\":\"$first\".*\"stage\":\"Finished\"" ctl query-status t1
 
 cert_leaf ca dbclient2 dm >/dev/null
 source_yaml src-full2.yaml mysql-01 dm "$T/ca.pem" "$T/dbclient2.pem" "$T/dbclient2.key"
