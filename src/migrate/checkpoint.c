@@ -201,7 +201,7 @@ int dm_ckpt_load_plan(const dm_ckpt *c, MYSQL *target, dm_plan *p, dm_err *err)
 	              "where_clause, status, rows_copied, bytes_copied FROM %s WHERE source_id = ",
 	              c->chunk_table);
 	dm_sql_string(&b, c->source);
-	dm_buf_puts(&b, " ORDER BY schema_name, table_name, chunk_id");
+	dm_buf_puts(&b, " ORDER BY BINARY schema_name, BINARY table_name, chunk_id");
 	MYSQL_RES *res;
 	int rc = dm_mysql_store(target, b.data, &res, err);
 	dm_buf_fini(&b);
@@ -209,20 +209,11 @@ int dm_ckpt_load_plan(const dm_ckpt *c, MYSQL *target, dm_plan *p, dm_err *err)
 		return -1;
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		ssize_t ti = dm_plan_find(p, row[0], row[1]);
-		if (ti < 0) {
-			p->tables = dm_xrealloc(p->tables, (p->ntables + 1) * sizeof(*p->tables));
-			dm_table *t = &p->tables[p->ntables];
-			memset(t, 0, sizeof(*t));
-			t->schema = dm_xstrdup(row[0]);
-			t->name = dm_xstrdup(row[1]);
-			t->tschema = dm_xstrdup(row[2]);
-			t->tname = dm_xstrdup(row[3]);
-			atomic_init(&t->rows_done, 0);
-			atomic_init(&t->bytes_done, 0);
-			atomic_init(&t->chunks_done, 0);
-			ti = (ssize_t)p->ntables++;
-		}
+		/* rows come ordered by table: a new table starts when the name changes */
+		if (p->ntables == 0 || strcmp(p->tables[p->ntables - 1].schema, row[0]) != 0 ||
+		    strcmp(p->tables[p->ntables - 1].name, row[1]) != 0)
+			dm_plan_add_table(p, row[0], row[1], row[2], row[3]);
+		size_t ti = p->ntables - 1;
 		dm_table *t = &p->tables[ti];
 		t->nchunks++;
 		if (strcmp(row[6], "done") == 0) {
@@ -233,7 +224,7 @@ int dm_ckpt_load_plan(const dm_ckpt *c, MYSQL *target, dm_plan *p, dm_err *err)
 			t->est_rows += rows;
 			t->est_bytes += bytes;
 		} else {
-			dm_plan_add_chunk(p, (size_t)ti, atoi(row[4]), row[5]);
+			dm_plan_add_chunk(p, ti, atoi(row[4]), row[5]);
 		}
 	}
 	mysql_free_result(res);
@@ -282,18 +273,4 @@ int dm_ckpt_finish(const dm_ckpt *c, MYSQL *target, dm_err *err)
 	              "UPDATE %s SET status = 'finished' WHERE source_id = ", c->snapshot_table);
 	dm_sql_string(&b, c->source);
 	return run(target, &b, err);
-}
-
-int dm_ckpt_remove(const dm_ckpt *c, MYSQL *target, dm_err *err)
-{
-	const char *tables[] = {c->chunk_table, c->snapshot_table};
-	for (size_t i = 0; i < 2; i++) {
-		dm_buf b;
-		dm_buf_init(&b);
-		dm_buf_printf(&b, "DELETE FROM %s WHERE source_id = ", tables[i]);
-		dm_sql_string(&b, c->source);
-		if (run(target, &b, err) < 0)
-			return -1;
-	}
-	return 0;
 }

@@ -59,7 +59,4 @@ char *dm_ckpt_chunk_done_sql(const dm_ckpt *c, const dm_table *t, int chunk, int
 
 int dm_ckpt_finish(const dm_ckpt *c, MYSQL *target, dm_err *err);
 
-/* Deletes this source's rows from both tables (start-task --remove-meta). */
-int dm_ckpt_remove(const dm_ckpt *c, MYSQL *target, dm_err *err);
-
 #endif

@@ -76,7 +76,6 @@ typedef struct reader {
 	MYSQL *m;
 	pipe_t *p;
 	dm_buf *block;
-	bool insert;
 } reader_t;
 
 /* Hands the current block to the writer; false when the chunk is no
@@ -135,10 +134,15 @@ static bool put_escaped(reader_t *r, const char *v, unsigned long len)
 	return true;
 }
 
-static bool encode_row(reader_t *r, const dm_table *t, MYSQL_ROW row, const unsigned long *lens)
+/* Appends one row; *bytes grows by its values' size. False when the chunk
+ * is no longer wanted. */
+static bool encode_row(reader_t *r, const dm_table *t, MYSQL_ROW row, const unsigned long *lens,
+                       int64_t *bytes)
 {
+	for (size_t i = 0; i < t->ncols; i++)
+		*bytes += (int64_t)lens[i];
 	dm_buf *b = r->block;
-	if (r->insert) {
+	if (r->c->o->use_insert) {
 		if (b->len)
 			dm_buf_putc(b, ',');
 		dm_buf_putc(b, '(');
@@ -235,10 +239,8 @@ static int read_chunk(reader_t *r, const dm_chunk *ch, dm_err *err)
 	bool wanted = handed;
 	while (wanted && (row = mysql_fetch_row(res)) != NULL) {
 		unsigned long *lens = mysql_fetch_lengths(res);
-		wanted = encode_row(r, t, row, lens);
+		wanted = encode_row(r, t, row, lens, &bytes);
 		rows++;
-		for (size_t i = 0; i < t->ncols; i++)
-			bytes += (int64_t)lens[i];
 	}
 	int rc = 0;
 	if (wanted && mysql_errno(r->m) != 0) {
@@ -415,7 +417,7 @@ static int writer_connect(writer_t *w, dm_err *err)
 }
 
 /* Fails the statement when the target changed or dropped anything. */
-static int check_warnings(writer_t *w, const dm_table *t, int chunk, dm_err *err)
+static int check_warnings(writer_t *w, dm_err *err)
 {
 	if (mysql_warning_count(w->m) == 0)
 		return 0;
@@ -434,10 +436,7 @@ static int check_warnings(writer_t *w, const dm_table *t, int chunk, dm_err *err
 	mysql_free_result(res);
 	int rc = 0;
 	if (msg.len)
-		rc = dm_err_set(
-		        err, DM_EDB,
-		        "the target refused data of `%s`.`%s` (chunk %d, into `%s`.`%s`): %s",
-		        t->schema, t->name, chunk, t->tschema, t->tname, msg.data);
+		rc = dm_err_set(err, DM_EDB, "the target refused data: %s", msg.data);
 	dm_buf_fini(&msg);
 	return rc;
 }
@@ -480,7 +479,7 @@ static int load_chunk(writer_t *w, const dm_table *t, dm_err *err)
 	column_list(&q, t, true);
 	int rc = dm_mysql_query(w->m, q.data, err);
 	dm_buf_fini(&q);
-	return rc;
+	return rc == 0 ? check_warnings(w, err) : rc;
 }
 
 static int insert_chunk(writer_t *w, const dm_table *t, dm_err *err)
@@ -518,7 +517,7 @@ static int insert_chunk(writer_t *w, const dm_table *t, dm_err *err)
 			rc = dm_mysql_error(w->m, head.data, err);
 		dm_buf_fini(&stmt);
 		if (rc == 0)
-			rc = check_warnings(w, t, w->p->chunk->id, err);
+			rc = check_warnings(w, err);
 		if (rc < 0)
 			break;
 	}
@@ -536,8 +535,6 @@ static int write_chunk(writer_t *w, dm_err *err)
 	int rc = dm_mysql_query(w->m, "START TRANSACTION", err);
 	if (rc == 0)
 		rc = c->o->use_insert ? insert_chunk(w, t, err) : load_chunk(w, t, err);
-	if (rc == 0 && !c->o->use_insert)
-		rc = check_warnings(w, t, ch->id, err);
 	if (rc == 0 && (atomic_load(&p->failed) || cancelled(c)))
 		rc = dm_err_set(err, DM_ECONFLICT, "cancelled");
 	if (rc == 0) {
@@ -548,7 +545,7 @@ static int write_chunk(writer_t *w, dm_err *err)
 	if (rc == 0)
 		rc = dm_mysql_query(w->m, "COMMIT", err);
 	if (rc < 0) {
-		if (err->code != DM_ECONFLICT && strncmp(err->msg, "the target refused", 18) != 0)
+		if (err->code != DM_ECONFLICT)
 			dm_err_prefix(err, "loading `%s`.`%s` chunk %d into `%s`.`%s`", t->schema,
 			              t->name, ch->id, t->tschema, t->tname);
 		if (mysql_errno(w->m) == 0 || !dm_mysql_is_transient(mysql_errno(w->m)))
@@ -688,7 +685,7 @@ int dm_copy_run(const dm_copy_opts *o, dm_err *err)
 		pthread_create(&threads[nthreads++], NULL, writer_main, &writers[i]);
 	}
 	for (int i = 0; i < o->nreaders; i++) {
-		readers[i] = (reader_t){.c = &c, .m = o->readers[i], .insert = o->use_insert};
+		readers[i] = (reader_t){.c = &c, .m = o->readers[i]};
 		atomic_fetch_add(&c.running, 1);
 		pthread_create(&threads[nthreads++], NULL, reader_main, &readers[i]);
 	}

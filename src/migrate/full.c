@@ -118,8 +118,8 @@ static int show_create(MYSQL *m, const char *what, const char *schema, const cha
 	return 0;
 }
 
-static int create_database(dm_full *f, MYSQL *up, MYSQL *down, const char *schema,
-                           const char *tschema, dm_err *err)
+static int create_database(MYSQL *up, MYSQL *down, const char *schema, const char *tschema,
+                           dm_err *err)
 {
 	dm_buf q;
 	dm_buf_init(&q);
@@ -140,7 +140,6 @@ static int create_database(dm_full *f, MYSQL *up, MYSQL *down, const char *schem
 	mysql_free_result(res);
 	rc = dm_mysql_query(down, q.data, err);
 	dm_buf_fini(&q);
-	(void)f;
 	return rc;
 }
 
@@ -234,7 +233,7 @@ static int create_schema(dm_full *f, MYSQL *up, MYSQL *down, dm_err *err)
 		bool seen = false;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(p->tables[j].tschema, t->tschema) == 0;
-		if (!seen && create_database(f, up, down, t->schema, t->tschema, err) < 0)
+		if (!seen && create_database(up, down, t->schema, t->tschema, err) < 0)
 			return dm_err_prefix(err, "creating database `%s` in the target",
 			                     t->tschema);
 		if (create_table(up, down, t, err) < 0)
@@ -245,7 +244,7 @@ static int create_schema(dm_full *f, MYSQL *up, MYSQL *down, dm_err *err)
 		const char *schema = p->views[i], *view = schema + strlen(schema) + 1;
 		char *ts, *tv;
 		dm_rules_route(f->rules, schema, view, &ts, &tv);
-		int rc = create_database(f, up, down, schema, ts, err);
+		int rc = create_database(up, down, schema, ts, err);
 		free(ts);
 		free(tv);
 		if (rc < 0 || create_view(up, down, f->rules, p, schema, view, err) < 0)
@@ -436,11 +435,10 @@ int dm_full_run(dm_full *f, dm_err *err)
 	            f->task, f->source_id, snap.consistency, snap.binlog_name,
 	            (unsigned long long)snap.binlog_pos, snap.binlog_gtid, nreaders, nwriters);
 	if (f->resumed) {
-		rc = dm_ckpt_record_resume(&ck, down, &snap, err);
+		int recorded = dm_ckpt_record_resume(&ck, down, &snap, err);
 		dm_snapshot_fini(&snap);
-		if (rc < 0)
+		if (recorded < 0)
 			goto out;
-		rc = -1;
 		dm_log_info(f->log,
 		            "task %s source %s: resuming the full copy, %zu chunks left; they are "
 		            "read from a new snapshot",

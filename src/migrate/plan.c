@@ -51,13 +51,20 @@ void dm_plan_add_chunk(dm_plan *p, size_t table, int id, const char *where)
 	        (dm_chunk){.table = table, .id = id, .where = where ? dm_xstrdup(where) : NULL};
 }
 
-ssize_t dm_plan_find(const dm_plan *p, const char *schema, const char *name)
+size_t dm_plan_add_table(dm_plan *p, const char *schema, const char *name, const char *tschema,
+                         const char *tname)
 {
-	for (size_t i = 0; i < p->ntables; i++)
-		if (strcmp(p->tables[i].schema, schema) == 0 &&
-		    strcmp(p->tables[i].name, name) == 0)
-			return (ssize_t)i;
-	return -1;
+	p->tables = dm_xrealloc(p->tables, (p->ntables + 1) * sizeof(*p->tables));
+	dm_table *t = &p->tables[p->ntables];
+	memset(t, 0, sizeof(*t));
+	t->schema = dm_xstrdup(schema);
+	t->name = dm_xstrdup(name);
+	t->tschema = dm_xstrdup(tschema);
+	t->tname = dm_xstrdup(tname);
+	atomic_init(&t->rows_done, 0);
+	atomic_init(&t->bytes_done, 0);
+	atomic_init(&t->chunks_done, 0);
+	return p->ntables++;
 }
 
 static char *dup_field(const char *s)
@@ -178,17 +185,14 @@ int dm_plan_table_columns(MYSQL *m, dm_table *t, dm_err *err)
 
 static void add_table(dm_plan *p, const dm_rules *rules, MYSQL_ROW row)
 {
-	p->tables = dm_xrealloc(p->tables, (p->ntables + 1) * sizeof(*p->tables));
-	dm_table *t = &p->tables[p->ntables++];
-	memset(t, 0, sizeof(*t));
-	t->schema = dm_xstrdup(row[0]);
-	t->name = dm_xstrdup(row[1]);
-	dm_rules_route(rules, t->schema, t->name, &t->tschema, &t->tname);
+	char *ts, *tt;
+	dm_rules_route(rules, row[0], row[1], &ts, &tt);
+	size_t i = dm_plan_add_table(p, row[0], row[1], ts, tt); /* reallocates tables */
+	dm_table *t = &p->tables[i];
+	free(ts);
+	free(tt);
 	t->est_rows = row[3] ? strtoll(row[3], NULL, 10) : 0;
 	t->est_bytes = row[4] ? strtoll(row[4], NULL, 10) : 0;
-	atomic_init(&t->rows_done, 0);
-	atomic_init(&t->bytes_done, 0);
-	atomic_init(&t->chunks_done, 0);
 }
 
 int dm_plan_tables(MYSQL *m, const dm_rules *rules, dm_plan *p, dm_err *err)
@@ -248,8 +252,8 @@ static void key_value(dm_buf *b, const dm_column *c, const char *v, unsigned lon
 }
 
 /* key > (values) in lexicographic order, expanded so the optimizer reads
- * it as a range: (k1 > v1 OR (k1 = v1 AND (k2 > v2 ...))). op is ">" or
- * "<=" (the negation of ">"). */
+ * it as a range: (k1 > v1 OR (k1 = v1 AND (k2 > v2 ...))); with greater
+ * false, its negation (key <= values). */
 static void key_cmp(dm_buf *b, const dm_table *t, MYSQL_ROW vals, const unsigned long *lens,
                     bool greater)
 {

@@ -67,9 +67,7 @@ void dm_plan_init(dm_plan *p);
 void dm_plan_fini(dm_plan *p);
 
 /* Lists the tables (and views) rules select on the upstream connection m,
- * with columns, key and estimates; routes give their downstream names.
- * Fails with DM_EINVAL when two upstream tables route to one downstream
- * table with different column lists. */
+ * with columns, key and estimates; routes give their downstream names. */
 int dm_plan_tables(MYSQL *m, const dm_rules *rules, dm_plan *p, dm_err *err);
 
 /* Reads one table's columns and key again (a resumed run plans only the
@@ -84,7 +82,9 @@ int dm_plan_chunks(MYSQL *m, dm_plan *p, int64_t rows, int64_t chunk_bytes, dm_e
 /* Appends a chunk (where is copied). */
 void dm_plan_add_chunk(dm_plan *p, size_t table, int id, const char *where);
 
-/* Index of the table with these upstream names, or -1. */
-ssize_t dm_plan_find(const dm_plan *p, const char *schema, const char *name);
+/* Appends a table (names copied, no columns yet, counters at zero) and
+ * returns its index. */
+size_t dm_plan_add_table(dm_plan *p, const char *schema, const char *name, const char *tschema,
+                         const char *tname);
 
 #endif

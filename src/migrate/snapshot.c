@@ -15,7 +15,9 @@ void dm_snapshot_fini(dm_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int dm_snapshot_connect_reader(const dm_db_config *src, const char *what, MYSQL **ret, dm_err *err)
+/* A connection for reading rows: binary character set (no transcoding),
+ * UTC, long network timeouts (a reader may wait for slow writers). */
+static int connect_reader(const dm_db_config *src, const char *what, MYSQL **ret, dm_err *err)
 {
 	dm_db_config c;
 	dm_db_config_init(&c);
@@ -81,7 +83,7 @@ static int open_readers(const dm_db_config *src, const char *what, int n, MYSQL 
                         dm_err *err)
 {
 	for (int i = 0; i < n; i++) {
-		if (dm_snapshot_connect_reader(src, what, &readers[i], err) < 0) {
+		if (connect_reader(src, what, &readers[i], err) < 0) {
 			close_all(readers, n);
 			return -1;
 		}

@@ -43,9 +43,4 @@ int dm_snapshot_open(MYSQL *coord, const dm_db_config *src, const char *what, co
                      const dm_plan *plan, int n, MYSQL **readers, dm_snapshot *out, dm_log *log,
                      dm_err *err);
 
-/* A connection to the upstream set up for reading rows: binary character
- * set (no transcoding), UTC, long network timeouts (a reader may wait for
- * slow writers). */
-int dm_snapshot_connect_reader(const dm_db_config *src, const char *what, MYSQL **ret, dm_err *err);
-
 #endif

@@ -755,26 +755,14 @@ int dm_mysql_query(MYSQL *m, const char *sql, dm_err *err)
 
 int dm_mysql_query_value(MYSQL *m, const char *sql, char **ret, dm_err *err)
 {
-	if (mysql_real_query(m, sql, strlen(sql)) != 0)
-		return query_error(m, sql, err);
-	MYSQL_RES *res = mysql_store_result(m);
-	if (res == NULL) {
-		if (mysql_field_count(m) != 0)
-			return query_error(m, sql, err);
-		drain(m, sql, NULL);
-		return dm_err_set(err, DM_EINVAL, "statement returned no result set: %.200s", sql);
-	}
+	MYSQL_RES *res;
+	if (dm_mysql_store(m, sql, &res, err) < 0)
+		return -1;
 	MYSQL_ROW row = mysql_fetch_row(res);
 	unsigned long *lens = row != NULL ? mysql_fetch_lengths(res) : NULL;
-	char *val = NULL;
 	bool found = row != NULL && lens != NULL;
-	if (found && row[0] != NULL)
-		val = dm_xstrndup(row[0], lens[0]);
+	char *val = found && row[0] != NULL ? dm_xstrndup(row[0], lens[0]) : NULL;
 	mysql_free_result(res);
-	if (drain(m, sql, err) < 0) {
-		free(val);
-		return -1;
-	}
 	if (!found)
 		return dm_err_set(err, DM_ENOTFOUND, "no row returned by: %.200s", sql);
 	*ret = val;

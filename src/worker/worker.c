@@ -12,11 +12,6 @@ static const char *jstr(json_t *o, const char *key)
 	return s ? s : "";
 }
 
-json_t *dm_worker_report(dm_worker *w)
-{
-	return json_deep_copy(w->subtasks);
-}
-
 static json_t *find_subtask(json_t *list, const char *task, const char *source)
 {
 	size_t i;
@@ -43,6 +38,22 @@ static dm_subtask *find_runner(dm_worker *w, const char *task, const char *sourc
 	return NULL;
 }
 
+json_t *dm_worker_report(dm_worker *w)
+{
+	/* Progress is read only here, when a report is sent, not on every
+	 * supervision tick. */
+	json_t *out = json_deep_copy(w->subtasks);
+	size_t i;
+	json_t *st;
+	json_array_foreach(out, i, st)
+	{
+		dm_subtask *r = find_runner(w, jstr(st, "task"), jstr(st, "source"), NULL);
+		if (r)
+			json_object_set_new(st, "load_status", dm_subtask_load_status(r));
+	}
+	return out;
+}
+
 static void drop_runner(dm_worker *w, size_t i)
 {
 	dm_subtask_free(w->runners[i]);
@@ -59,7 +70,7 @@ static void start_runner(dm_worker *w, json_t *want)
 	w->runners[w->nrunners++] = r;
 }
 
-/* What the worker reports for one subtask. */
+/* What the worker reports for one subtask, progress aside. */
 static json_t *report_one(dm_worker *w, json_t *want)
 {
 	const char *task = jstr(want, "task"), *source = jstr(want, "source");
@@ -74,11 +85,8 @@ static json_t *report_one(dm_worker *w, json_t *want)
 		stage = error[0] ? "Paused" : "Finished";
 		unit = dm_subtask_unit(r);
 	}
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "task", task, "source", source, "stage",
-	                      stage, "unit", unit, "error_msg", error);
-	if (r)
-		json_object_set_new(o, "load_status", dm_subtask_load_status(r));
-	return o;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "task", task, "source", source, "stage",
+	                 stage, "unit", unit, "error_msg", error);
 }
 
 void dm_worker_reconcile(dm_worker *w)

@@ -56,7 +56,7 @@ bool dm_worker_apply(dm_worker *w, json_t *assignment);
 /* Starts, stops and reaps subtask runners to match the assignment, and
  * rebuilds the report. Runs on every supervision tick. */
 void dm_worker_reconcile(dm_worker *w);
-/* Actual subtask stages, a new reference. */
+/* Actual subtask stages with each unit's progress, a new reference. */
 json_t *dm_worker_report(dm_worker *w);
 
 #endif
