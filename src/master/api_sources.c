@@ -151,8 +151,12 @@ static void check_done(void *arg)
 	dm_master *m = j->m;
 	const char *name = j->cfg.source_id;
 	char *dup = NULL;
+	json_t *existing = NULL;
 	dm_err err;
-	if (j->rc < 0) {
+	if (dm_loop_offload_skipped(m->loop)) {
+		/* shutting down: the check never ran, so nothing may be stored */
+		dm_http_reply_error(j->req, 503, 0, "dm-master is shutting down; try again");
+	} else if (j->rc < 0) {
 		dm_log_warn(m->log, "source %s refused: %s", name, j->err.msg);
 		dm_http_reply_error(j->req, 400, 0, "%s", j->err.msg);
 	} else if ((dup = server_id_taken(m, name, j->info.server_id)) != NULL) {
@@ -161,7 +165,7 @@ static void check_done(void *arg)
 		                    "%s's; they are the same server, or server_id is not unique "
 		                    "(set a distinct server_id on each upstream)",
 		                    name, (unsigned)j->info.server_id, dup);
-	} else if (!j->update && load_source(m, name, &err) != NULL) {
+	} else if (!j->update && (existing = load_source(m, name, &err)) != NULL) {
 		/* Created by another request while this one was checking. */
 		dm_http_reply_error(j->req, 409, 0, "source %s already exists", name);
 	} else if (store_source(j, &err) < 0) {
@@ -200,6 +204,7 @@ static void check_done(void *arg)
 		dm_http_reply_json(j->req, j->update ? 200 : 201, out);
 	}
 	free(dup);
+	json_decref(existing);
 	dm_mysql_source_info_fini(&j->info);
 	dm_source_config_fini(&j->cfg);
 	json_decref(j->source);

@@ -127,6 +127,11 @@ static void create_done(void *arg)
 	const char *name = j->cfg.name;
 	dm_err err;
 	json_t *old = NULL;
+	if (dm_loop_offload_skipped(m->loop)) {
+		/* shutting down: the target was never checked, so nothing is stored */
+		dm_http_reply_error(j->req, 503, 0, "dm-master is shutting down; try again");
+		goto out;
+	}
 	if (j->rc < 0) {
 		dm_http_reply_error(j->req, 400, 0, "%s", j->err.msg);
 		goto out;
@@ -375,15 +380,20 @@ static void handle_status(dm_http_req *req, void *arg)
 	if (t == NULL)
 		return;
 	json_decref(t);
+	/* ?source_name_list=a,b (comma separated; empty: every source) */
 	const char *filter = dm_http_req_query(req, "source_name_list");
+	dm_strlist wanted = {0};
+	if (filter)
+		dm_strlist_split(&wanted, filter);
 	json_t *subs = subtasks_of(m, name), *data = json_array(), *e;
 	const char *source;
 	json_object_foreach(subs, source, e)
 	{
-		if (filter && *filter && strcmp(filter, source) != 0)
+		if (wanted.n > 0 && !dm_strlist_has(&wanted, source))
 			continue;
 		json_array_append_new(data, subtask_status(m, name, source, e));
 	}
+	dm_strlist_fini(&wanted);
 	json_decref(subs);
 	dm_master_reply_list(req, data);
 }

@@ -42,12 +42,13 @@ static void handle_register(dm_http_req *req, void *arg)
 	if (!check_worker_body(req, body))
 		return;
 	const char *name = str_field(body, "name"), *addr = str_field(body, "addr");
-	char host[256];
+	char host[256] = "";
 	int port;
 	dm_err err;
-	if (dm_config_split_addr(addr, host, sizeof(host), &port, &err) < 0 || *host == '\0') {
+	int split = dm_config_split_addr(addr, host, sizeof(host), &port, &err);
+	if (split < 0 || *host == '\0') {
 		dm_http_reply_error(req, 400, 0, "worker %s: advertise address: %s", name,
-		                    *host ? err.msg : "a host is required");
+		                    split < 0 ? err.msg : "a host is required");
 		return;
 	}
 	dm_mworker *w = dm_master_worker(m, name);

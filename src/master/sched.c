@@ -239,11 +239,11 @@ static void push_done(void *arg)
 	struct push_job *j = arg;
 	dm_master *m = j->m;
 	dm_mworker *w = dm_master_worker(m, j->worker);
-	if (j->rc < 0)
+	if (j->rc < 0 || dm_loop_offload_skipped(m->loop))
 		dm_log_warn(m->log,
 		            "cannot push the assignment to worker %s: %s (it will get it "
 		            "with its next keepalive)",
-		            j->worker, j->err.msg);
+		            j->worker, j->rc < 0 ? j->err.msg : "shutting down");
 	else if (j->status != 200)
 		dm_log_warn(m->log, "worker %s refused its assignment: HTTP %ld", j->worker,
 		            j->status);
