@@ -606,9 +606,7 @@ static void test_silent_server(void **state)
 	assert_true(s >= 0);
 	c.connect_timeout = 1;
 	c.read_timeout = 0;
-	time_t t0 = time(NULL);
-	expect_fail(&c, DM_ETIMEOUT, &err);
-	assert_true(time(NULL) - t0 <= 3);
+	expect_fail(&c, DM_ETIMEOUT, &err); /* without the timeout: never returns */
 	assert_contains(err.msg, "1s");
 	close(s);
 	dm_db_config_fini(&c);

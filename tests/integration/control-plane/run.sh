@@ -140,7 +140,7 @@ step 'both workers register and are listed as free, over https' \
 	eventually 10 '"name":"w1","addr":"https://127.0.0.1:[0-9]+","stage":"free".*"name":"w2"' \
 	ctl list-member --worker
 step 'dmctl with a certificate of CN "other" is refused, and told why' \
-	eval 'not ctl_as other list-member >other.out 2>&1; grep -q "CN .*other.* is not in cert-allowed-cn" other.out'
+	eval 'not ctl_as other list-member >other.out 2>&1 && grep -q "CN .*other.* is not in cert-allowed-cn" other.out'
 step 'the master log names the refused CN' wait_for_file "$T/master.log" 'CN "other"' 5
 step 'dmctl with a certificate from another CA is refused' not ctl_as rogue list-member
 step 'dmctl without a client certificate is refused' \
@@ -155,11 +155,11 @@ step 'source with TLS CA only (server verified, no client cert) is accepted' \
 	ctl operate-source create src-ca.yaml
 step 'and removed again' ctl operate-source stop mysql-ca
 step 'source without TLS is refused, naming the password and TLS causes' \
-	eval 'not ctl operate-source create src-plain.yaml >plain.out 2>&1; grep -qi "password" plain.out && grep -qiE "tls|ssl|secure" plain.out'
+	eval 'not ctl operate-source create src-plain.yaml >plain.out 2>&1 && grep -qi "password" plain.out && grep -qiE "tls|ssl|secure" plain.out'
 step 'source whose CA did not sign the server is refused with a TLS verification message' \
-	eval 'not ctl operate-source create src-rogue.yaml >rogue.out 2>&1; grep -qiE "verif|certificate" rogue.out'
+	eval 'not ctl operate-source create src-rogue.yaml >rogue.out 2>&1 && grep -qiE "verif|certificate" rogue.out'
 step 'source with a wrong password is refused without printing the password' \
-	eval 'not ctl operate-source create src-badpw.yaml >bad.out 2>&1; grep -q "1045" bad.out && ! grep -q "Bad-Pw-73x" bad.out'
+	eval 'not ctl operate-source create src-badpw.yaml >bad.out 2>&1 && grep -q "1045" bad.out && ! grep -q "Bad-Pw-73x" bad.out'
 step 'source with CA + client certificate (REQUIRE X509) is created and bound' \
 	eval 'ctl operate-source create src-full.yaml >full.out && grep -q "\"worker\": *\"w[12]\"" full.out'
 step 'a second source on the same upstream is refused (same server_id)' \
@@ -176,9 +176,9 @@ KEYLINE=$(sed -n 2p dbclient.key)
 step 'neither the password nor the client key is stored in plain text' \
 	eval '! grep -rqa -e "$PASS" -e "$KEYLINE" master/'
 step 'no password or key in any log' eval '! grep -qa -e "$PASS" -e "PRIVATE KEY" -e "$KEYLINE" master.log w1.log w2.log'
-step 'no password or key in any API response' eval 'for p in sources sources/mysql-01 tasks tasks/t1 \
+step 'no password or key in any API response' eval '(for p in sources sources/mysql-01 tasks tasks/t1 \
 	"sources?with_status=true" "tasks?with_status=true" tasks/t1/status cluster/workers; do
-	curl -sf --cacert ca.pem --cert client.pem --key client.key "https://127.0.0.1:$MP/api/v1/$p"; done >api.out &&
+	curl -sf --cacert ca.pem --cert client.pem --key client.key "https://127.0.0.1:$MP/api/v1/$p" || exit 1; done) >api.out &&
 	grep -q mysql-01 api.out && ! grep -qa -e "$PASS" -e "PRIVATE KEY" -e "$KEYLINE" api.out'
 step 'config task shows no secrets' eval 'ctl config task t1 >cfg.out && grep -q t1 cfg.out && ! grep -q "$PASS" cfg.out'
 step 'encrypt gives a ciphertext that is not the input' \
@@ -221,6 +221,6 @@ step 'SIGHUP reloads the master in place' eval 'sed -i "s/^name/log-level = \"de
 
 step 'stop-task removes the task' eval 'ctl stop-task t1 && not ctl query-status t1'
 step 'operate-source stop removes the source' eval 'ctl operate-source stop mysql-01 &&
-	! ctl operate-source show | grep -q mysql-01'
+	ctl operate-source show >show-after.out && ! grep -q mysql-01 show-after.out'
 step 'the master exits cleanly on SIGTERM' dm_stop "$MPID"
 dm_done
