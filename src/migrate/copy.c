@@ -319,8 +319,9 @@ typedef struct writer {
 	copy_t *c;
 	int id;
 	MYSQL *m;
-	pipe_t *p;   /* the pipe LOAD DATA reads */
-	dm_buf *cur; /* block being read */
+	atomic_ulong conn_id; /* the server's id of m, 0 while reconnecting */
+	pipe_t *p;            /* the pipe LOAD DATA reads */
+	dm_buf *cur;          /* block being read */
 	size_t off;
 } writer_t;
 
@@ -410,6 +411,7 @@ static int writer_connect(writer_t *w, dm_err *err)
 	const dm_copy_opts *o = w->c->o;
 	if (dm_copy_connect_writer(o->target, o->what, !o->use_insert, &w->m, err) < 0)
 		return -1;
+	atomic_store(&w->conn_id, mysql_thread_id(w->m));
 	if (!o->use_insert)
 		mysql_set_local_infile_handler(w->m, infile_init, infile_read, infile_end,
 		                               infile_error, w);
@@ -580,6 +582,7 @@ static void abandon(pipe_t *p)
 
 static int reconnect(writer_t *w, dm_err *err)
 {
+	atomic_store(&w->conn_id, 0);
 	if (w->m)
 		mysql_close(w->m);
 	w->m = NULL;
@@ -657,6 +660,48 @@ static void *writer_main(void *arg)
 
 /* ---- the run --------------------------------------------------------- */
 
+/* KILL QUERY each id on a fresh connection. A cancelled copy needs this
+ * when a statement waits inside the server (a row lock held by someone
+ * else, a long scan) and so never returns to our callbacks. Killing only
+ * the statement keeps the outcome atomic: the chunk's transaction rolls
+ * back whole. Best effort: a failure is logged, the copy still ends when
+ * the statement does. */
+static void kill_statements(const dm_db_config *cfg, const char *what, const unsigned long *ids,
+                            int n, dm_log *log)
+{
+	MYSQL *m = NULL;
+	dm_err err;
+	if (dm_mysql_connect(cfg, what, &m, &err) < 0) {
+		dm_log_warn(log, "cannot stop the copy's statements on the %s: %s", what, err.msg);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (ids[i] == 0)
+			continue;
+		char sql[64];
+		snprintf(sql, sizeof(sql), "KILL QUERY %lu", ids[i]);
+		if (dm_mysql_query(m, sql, &err) < 0 && mysql_errno(m) != 1094 /* no such thread */)
+			dm_log_warn(log, "cannot stop a copy statement on the %s: %s", what,
+			            err.msg);
+	}
+	mysql_close(m);
+}
+
+/* Called once the copy has been cancelled for a second and threads still
+ * run: they are waiting inside a server. */
+static void stop_blocked(copy_t *c, writer_t *writers, const unsigned long *reader_ids)
+{
+	const dm_copy_opts *o = c->o;
+	unsigned long *ids = dm_xcalloc((size_t)o->nwriters + 1, sizeof(*ids));
+	for (int i = 0; i < o->nwriters; i++)
+		ids[i] = atomic_load(&writers[i].conn_id);
+	dm_log_info(o->log, "the copy is stopping: interrupting statements still running");
+	kill_statements(o->target, o->what, ids, o->nwriters, o->log);
+	if (o->source)
+		kill_statements(o->source, o->source_what, reader_ids, o->nreaders, o->log);
+	free(ids);
+}
+
 int dm_copy_run(const dm_copy_opts *o, dm_err *err)
 {
 	copy_t c = {.o = o};
@@ -674,7 +719,8 @@ int dm_copy_run(const dm_copy_opts *o, dm_err *err)
 	int nthreads = 0, rc = 0;
 
 	for (int i = 0; i < o->nwriters; i++) {
-		writers[i] = (writer_t){.c = &c, .id = i};
+		writers[i].c = &c;
+		writers[i].id = i;
 		if (writer_connect(&writers[i], err) < 0) {
 			rc = -1;
 			goto out;
@@ -689,9 +735,21 @@ int dm_copy_run(const dm_copy_opts *o, dm_err *err)
 		atomic_fetch_add(&c.running, 1);
 		pthread_create(&threads[nthreads++], NULL, reader_main, &readers[i]);
 	}
-	int64_t last = dm_clock_mono_ms();
+	unsigned long *reader_ids = dm_xcalloc((size_t)o->nreaders + 1, sizeof(*reader_ids));
+	for (int i = 0; i < o->nreaders; i++)
+		reader_ids[i] = mysql_thread_id(o->readers[i]);
+	int64_t last = dm_clock_mono_ms(), cancelled_at = 0;
+	bool killed = false;
 	while (atomic_load(&c.running) > 0) {
 		nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+		if (!killed && atomic_load(o->cancel)) {
+			if (cancelled_at == 0)
+				cancelled_at = dm_clock_mono_ms();
+			else if (dm_clock_mono_ms() - cancelled_at >= 1000) {
+				stop_blocked(&c, writers, reader_ids);
+				killed = true;
+			}
+		}
 		if (o->on_progress && dm_clock_mono_ms() - last >= 5000) {
 			last = dm_clock_mono_ms();
 			o->on_progress(o->progress_arg);
@@ -699,6 +757,7 @@ int dm_copy_run(const dm_copy_opts *o, dm_err *err)
 	}
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
+	free(reader_ids);
 	if (c.failed) {
 		*err = c.err;
 		rc = -1;

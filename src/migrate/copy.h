@@ -20,6 +20,10 @@
  * too long, out of range, a duplicate under on-duplicate error) fails the
  * chunk with the warning's text: nothing is silently changed.
  *
+ * Cancelling stops the threads at their next callback; statements still
+ * waiting inside a server a second later are interrupted with KILL QUERY,
+ * so a pause takes effect even behind a row lock held by someone else.
+ *
  * A writer that loses its connection (or hits a deadlock or lock wait
  * timeout) rolls back, reconnects with backoff and has the chunk read
  * again (up to 5 times); a reader that fails ends the copy, since its
@@ -44,6 +48,10 @@ typedef struct dm_copy_opts {
 	const dm_ckpt *ckpt;
 	dm_plan *plan;   /* chunks to copy; its tables' counters are updated */
 	MYSQL **readers; /* borrowed, each inside the snapshot */
+	/* where the readers are connected: a cancelled copy interrupts their
+	 * statements through it (NULL: it does not) */
+	const dm_db_config *source;
+	const char *source_what;
 	int nreaders;
 	int nwriters;
 	const char *on_duplicate; /* "replace", "ignore" or "error" */

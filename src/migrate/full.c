@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -381,6 +382,31 @@ static int64_t chunk_bytes(const char *filesize)
 	return (mb > 0 ? mb : 64) * 1024 * 1024;
 }
 
+/* Marks the copy finished. The target may have restarted while the
+ * writers (which reconnect on their own) finished the copy, so the
+ * control connection reconnects too, with backoff, on transient errors. */
+static int finish(dm_full *f, dm_ckpt *ck, MYSQL **down, dm_err *err)
+{
+	int64_t delay = 500;
+	for (int attempt = 1;; attempt++) {
+		if (*down && dm_ckpt_finish(ck, *down, err) == 0)
+			return 0;
+		if (*down && !dm_mysql_is_transient(mysql_errno(*down)))
+			return -1;
+		if (attempt == 10 || atomic_load(&f->cancel))
+			return dm_err_prefix(err, "marking the full copy finished");
+		dm_log_warn(f->log, "task %s source %s: cannot mark the copy finished yet: %s",
+		            f->task, f->source_id, err->msg);
+		for (int64_t slept = 0; slept < delay && !atomic_load(&f->cancel); slept += 100)
+			nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+		delay = delay < 8000 ? delay * 2 : delay;
+		if (*down)
+			mysql_close(*down);
+		*down = NULL;
+		dm_copy_connect_writer(&f->target, "target", false, down, err);
+	}
+}
+
 int dm_full_run(dm_full *f, dm_err *err)
 {
 	MYSQL *down = NULL, *coord = NULL;
@@ -471,6 +497,8 @@ int dm_full_run(dm_full *f, dm_err *err)
 	                   .plan = &f->plan,
 	                   .readers = readers,
 	                   .nreaders = nreaders,
+	                   .source = &f->source,
+	                   .source_what = what,
 	                   .nwriters = nwriters,
 	                   .on_duplicate = dup,
 	                   .statement_size = INSERT_STATEMENT_BYTES,
@@ -481,7 +509,7 @@ int dm_full_run(dm_full *f, dm_err *err)
 	                   .progress_arg = f};
 	if (dm_copy_run(&co, err) < 0)
 		goto out;
-	if (dm_ckpt_finish(&ck, down, err) < 0)
+	if (finish(f, &ck, &down, err) < 0)
 		goto out;
 	atomic_store(&f->copy_ended_ms, dm_clock_mono_ms());
 	atomic_store(&f->phase, PH_DONE);

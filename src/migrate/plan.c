@@ -133,9 +133,11 @@ int dm_plan_table_columns(MYSQL *m, dm_table *t, dm_err *err)
 	}
 	mysql_free_result(res);
 	if (t->ncols == 0)
-		return dm_err_set(err, DM_ENOTFOUND,
-		                  "table `%s`.`%s` has no columns upstream; was it dropped?",
-		                  t->schema, t->name);
+		return dm_err_set(
+		        err, DM_ENOTFOUND,
+		        "table `%s`.`%s` has no columns upstream (dropped?) but is part of "
+		        "the copy: recreate it upstream, then resume-task",
+		        t->schema, t->name);
 
 	/* The chunking key: the primary key, else a unique key on NOT NULL
 	 * columns (a NULL would fall outside every range). */

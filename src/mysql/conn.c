@@ -821,6 +821,10 @@ bool dm_mysql_is_transient(unsigned int no)
 	case CR_SERVER_LOST_EXTENDED:
 	case CR_CONN_HOST_ERROR:
 	case CR_CONNECTION_ERROR:
+	/* On an established connection this is the peer closing the TLS
+	 * stream, i.e. a lost connection. (Handshake failures also carry it,
+	 * but those come from connecting, where this is not consulted.) */
+	case CR_SSL_CONNECTION_ERROR:
 	case 1205: /* ER_LOCK_WAIT_TIMEOUT */
 	case 1213: /* ER_LOCK_DEADLOCK */
 	case 1053: /* ER_SERVER_SHUTDOWN */
