@@ -11,6 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../lib/common.sh"
 # shellcheck source=../../lib/mariadb.sh
 source "$here/../../lib/mariadb.sh"
+# shellcheck source=../../lib/migrate.sh
+source "$here/../../lib/migrate.sh"
 
 mariadb_available || { echo "SKIP: MariaDB is not installed"; exit 77; }
 B=$DM_BUILD_DIR
@@ -20,49 +22,9 @@ done
 dm_init full-migration
 trap 'mariadb_stop_all; _dm_cleanup' EXIT
 
-PASS='full-Pw-7'
-cert_ca ca "dm test CA" && cert_leaf ca master dm-master && cert_leaf ca w1 dm-worker &&
-	cert_leaf ca client dm-client && cert_leaf ca db localhost && cert_leaf ca dbclient dm || exit 1
-free_port UP && free_port DOWN && free_port MP && free_port W1P || exit 1
-for db in up:$UP down:$DOWN; do
-	name=${db%%:*} port=${db#*:}
-	extra=()
-	[[ $name == up ]] && extra=(--binlog)
-	mariadb_start "$name" "$T" "$port" "${extra[@]}" --require-secure-transport \
-		--ssl-ca "$T/ca.pem" --ssl-cert "$T/db.pem" --ssl-key "$T/db.key" || exit 1
-	mariadb_sql "$name" "CREATE USER 'dm'@'127.0.0.1' IDENTIFIED BY '$PASS' REQUIRE X509;
-GRANT ALL ON *.* TO 'dm'@'127.0.0.1';" || exit 1
-done
+migrate_setup || exit 1
 mariadb_sql up "$(cat "$here/types.sql")" || exit 1
 
-for w in master w1; do
-	addr_key=master-addr port=$MP
-	[[ $w == w1 ]] && addr_key=worker-addr port=$W1P
-	cat >"$w.toml" <<TOML
-name = "$w"
-$addr_key = "127.0.0.1:$port"
-ssl-ca = "$T/ca.pem"
-ssl-cert = "$T/$w.pem"
-ssl-key = "$T/$w.key"
-TOML
-done
-echo "data-dir = \"$T/master-data\"" >>master.toml
-echo "join = \"127.0.0.1:$MP\"" >>w1.toml
-echo 'cert-allowed-cn = ["dm-client", "dm-worker"]' >>master.toml
-
-db_block() {
-	cat <<YAML
-  host: "127.0.0.1"
-  port: $1
-  user: "dm"
-  password: "$PASS"
-  security:
-    ssl-ca: "$T/ca.pem"
-    ssl-cert: "$T/dbclient.pem"
-    ssl-key: "$T/dbclient.key"
-YAML
-}
-{ echo 'source-id: "mysql-01"'; echo "from:"; db_block "$UP"; } >source.yaml
 write_task() { # name, extra mydumper lines
 	cat <<YAML
 name: "$1"
@@ -102,38 +64,7 @@ YAML
 }
 write_task t1 >task.yaml
 
-dm_bg master "$B/dm-master" --config="$T/master.toml"
-dm_bg w1 "$B/dm-worker" --config="$T/w1.toml" --keepalive-ttl=3
-wait_for_port "$MP" && wait_for_port "$W1P" || exit 1
-ctl() { "$B/dmctl" --master-addr="127.0.0.1:$MP" --ssl-ca "$T/ca.pem" --ssl-cert "$T/client.pem" \
-	--ssl-key "$T/client.key" "$@"; }
-eventually() {
-	local secs=$1 re=$2
-	shift 2
-	local deadline=$((SECONDS + secs))
-	while ((SECONDS < deadline)); do
-		"$@" 2>&1 | tr -d ' \n' | grep -Eq -- "$re" && return 0
-		sleep 0.3
-	done
-	echo "output never matched /$re/:"
-	"$@" 2>&1 | tail -c 3000
-	return 1
-}
-# digest NAME TABLE ORDER: every row, raw bytes, in a fixed order
-digest() {
-	local cnf
-	cnf=$(mariadb_defaults "$1") || return 1
-	mariadb --defaults-file="$cnf" -uroot --batch --raw --skip-column-names \
-		-e "SELECT * FROM $2 ORDER BY $3" | md5sum
-}
-same() { # up_table down_table order
-	local a b c d
-	a=$(digest up "$1" "$3") && b=$(digest down "$2" "$3") || return 1
-	c=$(mariadb_sql up "CHECKSUM TABLE $1" | cut -f2)
-	d=$(mariadb_sql down "CHECKSUM TABLE $2" | cut -f2)
-	[[ $a == "$b" && $c == "$d" && -n $c ]] || { echo "$1 ($a $c) != $2 ($b $d)"; return 1; }
-}
-
+migrate_start_cluster || exit 1
 step 'source created over TLS' eval 'ctl operate-source create source.yaml >src.out || { cat src.out; false; }'
 step 'start-task (full)' ctl start-task task.yaml
 step 'the full task finishes' eventually 60 '"stage":"Finished"' ctl query-status t1
