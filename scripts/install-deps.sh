@@ -8,7 +8,7 @@ packages=(
 	libssl-dev openssl libevent-dev libcurl4-openssl-dev curl libjansson-dev libyaml-dev
 	libsqlite3-dev libcmocka-dev libmariadb-dev
 	mariadb-server mariadb-client etcd-server etcd-client sysbench mydumper
-	procps iproute2 psmisc
+	procps iproute2 psmisc jq
 )
 
 SUDO=""

@@ -359,9 +359,10 @@ static void log_progress(void *arg)
 	dm_log_info(f->log,
 	            "task %s source %s: full copy %.1f%% (%lld of ~%lld rows, %.1f MiB, %zu/%zu "
 	            "tables), %.0f rows/s, ETA %.0f s",
-	            f->task, f->source_id, percent(s.rows, s.rows_est, false), (long long)s.rows,
-	            (long long)s.rows_est, (double)s.bytes / 1048576.0, s.tables_done,
-	            f->plan.ntables, rate, eta);
+	            f->task, f->source_id,
+	            percent(s.rows, s.rows_est, atomic_load(&f->phase) == PH_DONE),
+	            (long long)s.rows, (long long)s.rows_est, (double)s.bytes / 1048576.0,
+	            s.tables_done, f->plan.ntables, rate, eta);
 }
 
 /* ---- the run --------------------------------------------------------- */
@@ -457,7 +458,7 @@ int dm_full_run(dm_full *f, dm_err *err)
 	                     readers, &snap, f->log, err) < 0)
 		goto out;
 	dm_log_info(f->log,
-	            "task %s source %s: %s snapshot at %s:%llu (gtid %s), %d readers, %d writers",
+	            "task %s source %s: snapshot (%s) at %s:%llu (gtid %s), %d readers, %d writers",
 	            f->task, f->source_id, snap.consistency, snap.binlog_name,
 	            (unsigned long long)snap.binlog_pos, snap.binlog_gtid, nreaders, nwriters);
 	if (f->resumed) {
