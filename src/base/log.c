@@ -46,7 +46,7 @@ static int open_log(const char *path, int *ret_fd, dm_err *err)
 dm_log *dm_log_new(const char *component, dm_log_level level, dm_log_format format,
                    const char *path, dm_err *err)
 {
-	int fd;
+	int fd = -1;
 	if (open_log(path, &fd, err) < 0)
 		return NULL;
 	dm_log *log = dm_xcalloc(1, sizeof(*log));
@@ -74,7 +74,7 @@ void dm_log_free(dm_log *log)
 int dm_log_reconfigure(dm_log *log, dm_log_level level, dm_log_format format, const char *path,
                        dm_err *err)
 {
-	int fd;
+	int fd = -1;
 	if (open_log(path, &fd, err) < 0)
 		return -1;
 	pthread_mutex_lock(&log->mu);
@@ -154,7 +154,7 @@ static void format_time(char *out, size_t n)
 	strftime(date, sizeof(date), "%Y/%m/%d %H:%M:%S", &tm);
 	strftime(zone, sizeof(zone), "%z", &tm);
 	/* DM prints +08:00, strftime gives +0800. */
-	snprintf(out, n, "%s.%03ld %.3s:%.2s", date, (long)(tv.tv_usec / 1000), zone, zone + 3);
+	snprintf(out, n, "%s.%03d %.3s:%.2s", date, (int)(tv.tv_usec / 1000), zone, zone + 3);
 }
 
 void dm_log_vwrite(dm_log *log, dm_log_level level, const char *fmt, va_list ap)

@@ -337,7 +337,7 @@ static void start_timer(dm_worker *w)
 {
 	if (w->timer)
 		event_free(w->timer);
-	int64_t ms = 1000; /* supervision; tick() paces the keepalives */
+	int64_t ms = 200; /* supervision: a finished or failed unit is seen within it */
 	w->timer = event_new(w->base, -1, EV_PERSIST, tick, w);
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 	event_add(w->timer, &tv);
