@@ -510,7 +510,8 @@ static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, cons
 			 * handshake (which clears the queue) reports it. */
 			dm_buf_printf(&b, "TLS handshake failed (MySQL error %u)", no);
 		} else {
-			dm_buf_printf(&b, "TLS handshake failed (MySQL error %u: %s)", no, text);
+			dm_buf_printf(&b, "TLS handshake failed (MySQL error %u: %s)", no,
+			              text ? text : "");
 		}
 		describe_material(&b, t);
 		if (contains(text, "does not support")) {
@@ -627,6 +628,12 @@ static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, cons
 
 int dm_mysql_connect(const dm_db_config *c, const char *what, MYSQL **ret, dm_err *err)
 {
+	return dm_mysql_connect_flags(c, what, 0, ret, err);
+}
+
+int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned long client_flags,
+                           MYSQL **ret, dm_err *err)
+{
 	if (what == NULL)
 		what = "mysql";
 	const char *key = config_key(what);
@@ -677,7 +684,7 @@ int dm_mysql_connect(const dm_db_config *c, const char *what, MYSQL **ret, dm_er
 	}
 	int64_t start = dm_clock_mono_ms();
 	MYSQL *ok = mysql_real_connect(m, c->host, c->user, c->password != NULL ? c->password : "",
-	                               NULL, port_of(c), NULL, 0);
+	                               NULL, port_of(c), NULL, client_flags);
 	/* Connector/C has read every file by now (it builds a fresh SSL_CTX per
 	 * connection and never again for this handle, reconnect being off). */
 	mat_cleanup(&t);

@@ -66,6 +66,9 @@ void dm_db_config_copy(dm_db_config *dst, const dm_db_config *src);
  * certificate/handshake problems, DM_ENET for unreachable servers,
  * DM_ETIMEOUT for timeouts, DM_EDB for refusals by the server. */
 int dm_mysql_connect(const dm_db_config *c, const char *what, MYSQL **ret, dm_err *err);
+/* The same with mysql_real_connect's client flags (CLIENT_FOUND_ROWS…). */
+int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned long client_flags,
+                           MYSQL **ret, dm_err *err);
 
 /* Runs a statement and discards any result. The message carries the MySQL
  * error number and text, and the statement cut to 200 bytes; do not pass
