@@ -206,7 +206,7 @@ run_mode() {
 	step "$mode: the snapshot row says $mode, finished, with a position and GTID" \
 		eval '[[ $cmode == "$mode" && $status == finished && $file == binlog.* && $pos =~ ^[0-9]+$ && $gtid =~ ^0-1-[0-9]+$ ]] || { echo "$snap"; false; }'
 	step "$mode: the worker log names the same snapshot position" \
-		grep -q "task $task source mysql-01: $mode snapshot at $file:$pos (gtid $gtid)" "$T/w1.out"
+		grep -q "task $task source mysql-01: snapshot ($mode) at $file:$pos (gtid $gtid)" "$T/w1.out"
 	step "$mode: writer commits fell before the snapshot (in the copy)" eval '((s_snap > s0))'
 	step "$mode: writer commits fell after the snapshot (not in the copy)" eval '((s_end > s_snap))'
 	step "$mode: the recorded position is not the final upstream position" \
