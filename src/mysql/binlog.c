@@ -29,6 +29,7 @@ struct dm_binlog {
 	char *start;           /* "binlog.000003:4" or "GTID 0-1-5", for messages */
 	unsigned int read_timeout;
 	uint32_t server_id;
+	bool crc; /* events end with a CRC32 */
 	bool stop_at_eof;
 	bool transient;
 	bool started; /* an event arrived: position errors are not about the start */
@@ -134,6 +135,11 @@ static int set_session(dm_binlog *b, const dm_binlog_opts *o, dm_err *err)
 	dm_buf_fini(&q);
 	if (rc < 0)
 		return dm_err_prefix(err, "%s: preparing the binlog session", b->link);
+	/* What the server will append to every event, ROTATEs included. */
+	if (dm_mysql_query_value(b->m, "SELECT @master_binlog_checksum", &v, err) < 0)
+		return dm_err_prefix(err, "%s: reading the binlog checksum", b->link);
+	b->crc = v != NULL && strcmp(v, "NONE") != 0;
+	free(v);
 	return 0;
 }
 
@@ -281,8 +287,9 @@ static int fetch_error(dm_binlog *b, int64_t waited_ms, dm_err *err)
 	case CR_UNKNOWN_BINLOG_EVENT:
 		dm_err_set(err, DM_EINVAL,
 		           "%s: the upstream sent an event type this client cannot read after %s "
-		           "(%s) — on MySQL, set binlog_row_value_options='' (partial JSON "
-		           "updates are not supported)",
+		           "(%s) — on MySQL, set binlog_transaction_compression=OFF and "
+		           "binlog_row_value_options='' (compressed transactions and partial "
+		           "JSON updates are not supported)",
 		           b->link, at, text);
 		break;
 	case CR_SERVER_LOST:
@@ -313,6 +320,31 @@ static int fetch_error(dm_binlog *b, int64_t waited_ms, dm_err *err)
 	}
 	dm_buf_fini(&w);
 	return rc;
+}
+
+/* Connector/C 3.3 reads a ROTATE's position from after its post-header
+ * once it knows the post-header length (after the first format
+ * description), i.e. from the file name: every ROTATE is read again here
+ * from the raw event (position, then the name up to the checksum), and
+ * the event is corrected in place for the caller. */
+static int parse_rotate(dm_binlog *b, MARIADB_RPL_EVENT *e, dm_err *err)
+{
+	size_t crc = b->crc ? 4 : 0, hdr = 19 + 8;
+	if (e->raw_data == NULL || e->raw_data_ofs > e->raw_data_size ||
+	    e->raw_data_size - e->raw_data_ofs < hdr + crc + 1)
+		return dm_err_set(err, DM_EINVAL,
+		                  "%s: the upstream sent a ROTATE event too short "
+		                  "to name a file",
+		                  b->link);
+	const unsigned char *p = e->raw_data + e->raw_data_ofs;
+	size_t n = e->raw_data_size - e->raw_data_ofs - hdr - crc;
+	uint64_t pos = 0;
+	for (int i = 7; i >= 0; i--)
+		pos = pos << 8 | p[19 + i];
+	e->event.rotate.position = pos;
+	e->event.rotate.filename.str = (char *)(p + hdr);
+	e->event.rotate.filename.length = n;
+	return 0;
 }
 
 static void track(dm_binlog *b, const MARIADB_RPL_EVENT *e)
@@ -351,6 +383,8 @@ int dm_binlog_next(dm_binlog *b, MARIADB_RPL_EVENT **ev, dm_err *err)
 		return fetch_error(b, dm_clock_mono_ms() - t0, err);
 	}
 	b->ev = e;
+	if (e->event_type == ROTATE_EVENT && parse_rotate(b, e, err) < 0)
+		return -1;
 	track(b, e);
 	*ev = e;
 	return 0;

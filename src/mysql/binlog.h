@@ -67,7 +67,11 @@ int dm_binlog_open(const dm_binlog_opts *o, dm_binlog **out, dm_err *err);
  * (a ROTATE naming the file, FORMAT_DESCRIPTION, GTID_LIST,
  * BINLOG_CHECKPOINT) and HEARTBEAT_LOG_EVENTs, which mean "idle, still
  * alive" and change no position. The CRC32 of each event is verified;
- * Connector/C leaves it out of the row data and metadata it exposes. */
+ * Connector/C leaves it out of the row data and metadata it exposes.
+ * ROTATE events are re-read from the raw event (Connector/C 3.3 misreads
+ * all but the first), so event.rotate is right. A QUERY_COMPRESSED_EVENT
+ * (MariaDB log_bin_compress) has its statement inflated: read it like a
+ * QUERY_EVENT; compressed rows events are inflated too. */
 int dm_binlog_next(dm_binlog *b, MARIADB_RPL_EVENT **ev, dm_err *err);
 
 /* After a -1 from next(): whether reopening (at the caller's last safe
