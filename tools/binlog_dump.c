@@ -438,6 +438,7 @@ int main(int argc, char **argv)
 	const char *pwfile = NULL;
 	uint64_t v;
 	int c, rc = 2;
+	bool transient = false;
 	dm_err err;
 	dm_err_clear(&err);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -516,15 +517,19 @@ int main(int argc, char **argv)
 			rc = 0;
 			break;
 		}
-		if (r < 0 || on_event(&a, ev, dm_binlog_file(b), start, dm_binlog_pos(b), &err) < 0)
+		if (r < 0 ||
+		    on_event(&a, ev, dm_binlog_file(b), start, dm_binlog_pos(b), &err) < 0) {
+			transient = r < 0 && dm_binlog_error_transient(b);
 			break;
+		}
 	}
 	dm_binlog_free(b);
 	if (rc == 0)
 		goto out;
 fail:
 	fflush(a.out);
-	fprintf(stderr, "binlog-dump: %s\n", err.msg);
+	fprintf(stderr, "binlog-dump: %s%s\n", err.msg,
+	        transient ? " (transient: a new run from the last position may succeed)" : "");
 out:
 	maps_clear(&a);
 	free(a.maps);

@@ -496,6 +496,7 @@ static int decode(rows_ctx *x, const MARIADB_RPL_EVENT *ev, dm_rows_cb cb, void 
 
 	while (x->p < x->end) {
 		const dm_row *b = NULL, *a = NULL;
+		const unsigned char *start = x->p;
 		if (kind == WRITE_ROWS) {
 			if (image(x, cols1, after, err) < 0)
 				return dm_err_prefix(err, "inserted row");
@@ -512,6 +513,9 @@ static int decode(rows_ctx *x, const MARIADB_RPL_EVENT *ev, dm_rows_cb cb, void 
 			b = before;
 			a = after;
 		}
+		/* Images of no column take no bytes: the data would never end. */
+		if (x->p == start)
+			return dm_err_set(err, DM_EINVAL, "the rows event logs no column");
 		int rc = cb(arg, b, a);
 		dm_scratch_clear(&x->scratch);
 		if (rc != 0)

@@ -16,6 +16,10 @@
 
 /* MySQL refuses documents nested deeper than this. */
 #define JSON_MAX_DEPTH 100
+/* Text is a few times the binary size at most (an escaped control byte
+ * is 6 characters); entries pointing at one shared value could multiply
+ * it without end, which no server writes. */
+#define JSON_MAX_GROWTH 16
 
 enum {
 	J_SMALL_OBJ = 0x00,
@@ -36,6 +40,7 @@ enum {
 
 typedef struct jctx {
 	dm_buf *out;
+	size_t limit; /* out->len beyond which the document is refused */
 	dm_err *err;
 } jctx;
 
@@ -194,6 +199,8 @@ static int container(jctx *x, unsigned type, const unsigned char *p, size_t len,
 		return bad(x, "container entries");
 	dm_buf_putc(x->out, obj ? '{' : '[');
 	for (size_t i = 0; i < count; i++) {
+		if (x->out->len > x->limit)
+			return bad(x, "its text would be far larger than the value");
 		if (i > 0)
 			dm_buf_puts(x->out, ", ");
 		if (obj) {
@@ -280,7 +287,7 @@ static int value(jctx *x, unsigned type, const unsigned char *p, size_t len, int
 
 int dm_rowdec_json(const unsigned char *data, size_t len, dm_buf *out, dm_err *err)
 {
-	jctx x = {out, err};
+	jctx x = {out, out->len + len * JSON_MAX_GROWTH + 4096, err};
 	/* An empty value is how the server logs a JSON null in some paths. */
 	if (len == 0) {
 		dm_buf_puts(out, "null");

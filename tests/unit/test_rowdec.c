@@ -677,6 +677,12 @@ static void test_images_nulls_minimal(void **state)
 	assert_string_equal(dm_buf_str(&c.text), "A[1,0x6162,NULL];");
 	c.stop_after = 0;
 
+	/* No column in the image: an error, not an endless loop. */
+	static const uint8_t none = 0;
+	assert_int_equal(rows_event(t, WRITE_ROWS_EVENT_V1, &none, NULL, w, sizeof(w), &c, &err),
+	                 -1);
+	assert_non_null(strstr(err.msg, "logs no column"));
+
 	/* Data that does not fit: truncated row, wrong table, wrong width. */
 	assert_int_equal(rows_event(t, WRITE_ROWS_EVENT_V1, &all, NULL, w, 6, &c, &err), -1);
 	assert_non_null(strstr(err.msg, "rows event of `db`.`t`: inserted row: column 2"));

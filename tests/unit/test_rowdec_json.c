@@ -53,7 +53,8 @@ static char *json(const uint8_t *doc, size_t n)
 	assert_int_equal(dm_tmap_from_event(&tm, &t, &err), 0);
 
 	uint8_t *row = dm_xmalloc(n + 5), cols = 1;
-	row[0] = 0, row[1] = (uint8_t)n, row[2] = row[3] = row[4] = 0;
+	row[0] = 0, row[1] = (uint8_t)n, row[2] = (uint8_t)(n >> 8), row[3] = (uint8_t)(n >> 16);
+	row[4] = (uint8_t)(n >> 24);
 	memcpy(row + 5, doc, n);
 	MARIADB_RPL_EVENT ev;
 	memset(&ev, 0, sizeof(ev));
@@ -140,6 +141,24 @@ static void test_mysql_json(void **state)
 	static const uint8_t bad2[] = {0x0C, 0x09, 'a'};
 	e = json(bad2, sizeof(bad2));
 	assert_non_null(strstr(e, "malformed"));
+	free(e);
+	/* 200 entries sharing one array of 200 entries: refused, not 40000
+	 * values of text from a 1 KB document. */
+	static uint8_t fan[2 + 4 + 4 + 200 * 3 + 4 + 200 * 3];
+	size_t inner = 4 + 200 * 3, outer = 4 + 200 * 3 + inner;
+	fan[0] = 0x02, fan[1] = 200, fan[2] = 0, fan[3] = (uint8_t)outer,
+	fan[4] = (uint8_t)(outer >> 8);
+	for (int i = 0; i < 200; i++) {
+		uint8_t *ve = fan + 5 + i * 3;
+		ve[0] = 0x02, ve[1] = (uint8_t)(outer - inner),
+		ve[2] = (uint8_t)((outer - inner) >> 8);
+	}
+	uint8_t *in = fan + 1 + outer - inner;
+	in[0] = 200, in[1] = 0, in[2] = (uint8_t)inner, in[3] = (uint8_t)(inner >> 8);
+	for (int i = 0; i < 200; i++)
+		in[4 + i * 3] = 0x04; /* null, inlined */
+	e = json(fan, 1 + outer);
+	assert_non_null(strstr(e, "far larger"));
 	free(e);
 	static const uint8_t bad3[] = {0x42};
 	e = json(bad3, sizeof(bad3));

@@ -9,7 +9,9 @@
 # binlog_row_image FULL, MINIMAL and NOBLOB, binlog_row_metadata FULL,
 # MINIMAL and NO_LOG (names, keys and signedness then come from
 # information_schema), compressed rows events, and once from a GTID
-# position. Then errors: an unknown binlog file, a duplicate server id.
+# position. Then errors: an unknown binlog file, a bad GTID, a duplicate
+# server id, an upstream restart under a waiting stream (heartbeats keep
+# it alive until then), and a new stream after it.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/common.sh
@@ -129,5 +131,22 @@ step 'a second stream with the same server id ends the first: 4052, what to do' 
 	'dump --server-id 4250 --start-file binlog.000001 --start-pos 4 --stop-at-eof >/dev/null 2>&1;
 	 wait_for_file "$T/first.out" "MySQL error 4052" 10 && grep -q "own server-id" "$T/first.out" &&
 	 exited $first || { tail -3 "$T/first.out"; false; }'
+gtid=$(mariadb_sql up "SELECT @@GLOBAL.gtid_binlog_pos")
+dm_bg second "$DUMP" --host 127.0.0.1 --port "$UP" --user dm --password-file "$T/pw" \
+	--ssl-ca "$T/ca.pem" --ssl-cert "$T/dbclient.pem" --ssl-key "$T/dbclient.key" \
+	--server-id 4251 --start-gtid "$gtid" --heartbeat-ms 300
+second=$DM_BG_PID
+wait_for_file "$T/second.out" "^-- ROTATE" 10 >/dev/null
+mariadb_stop up
+step 'an upstream restart ends a waiting stream: lost or shut down, transient' eval \
+	'exited $second && grep -Eq "shutting down|connection was lost" "$T/second.out" &&
+	 grep -q "(transient: " "$T/second.out" || { tail -2 "$T/second.out"; false; }'
+mariadb_start up "$T" "$UP" --binlog --require-secure-transport \
+	--ssl-ca "$T/ca.pem" --ssl-cert "$T/db.pem" --ssl-key "$T/db.key" || exit 1
+mariadb_sql up "INSERT INTO bd.t_ckey VALUES ('after restart', 1, 1)" || exit 1
+step 'after the restart a new stream goes on from the last GTID it saw' eval \
+	'dump --server-id 4251 --start-gtid "$gtid" --stop-at-eof >"$T/restart.sql" 2>&1 &&
+	 grep -q "^INSERT INTO \`bd\`.\`t_ckey\` (\`k1\`, \`k2\`, \`v\`) VALUES (0x61667465722072657374617274, 1, 1);$" "$T/restart.sql" ||
+	 { cat "$T/restart.sql"; false; }'
 step 'no password in any output' eval '! grep -R -e "$PASS" "$T"/*.sql "$T"/*.err "$T"/*.out'
 dm_done
