@@ -89,6 +89,9 @@ static json_t *subtask_status(dm_master *m, const char *task, const char *source
 		json_t *load = json_object_get(rep, "load_status");
 		if (json_is_object(load))
 			json_object_set(st, "load_status", load);
+		json_t *sync = json_object_get(rep, "sync_status");
+		if (json_is_object(sync))
+			json_object_set(st, "sync_status", sync);
 	}
 	free(bound);
 	return st;

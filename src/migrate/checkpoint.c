@@ -126,6 +126,27 @@ int dm_ckpt_read_snapshot(const dm_ckpt *c, MYSQL *target, dm_snapshot *out, boo
 	return 0;
 }
 
+int dm_ckpt_read_resumed(const dm_ckpt *c, MYSQL *target, char **name, uint64_t *pos, dm_err *err)
+{
+	dm_buf b;
+	dm_buf_init(&b);
+	dm_buf_printf(&b,
+	              "SELECT COALESCE(resumed_binlog_name, ''), COALESCE(resumed_binlog_pos, 0) "
+	              "FROM %s WHERE source_id = ",
+	              c->snapshot_table);
+	dm_sql_string(&b, c->source);
+	MYSQL_RES *res;
+	int rc = dm_mysql_store(target, b.data, &res, err);
+	dm_buf_fini(&b);
+	if (rc < 0)
+		return -1;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	*name = dm_xstrdup(row ? row[0] : "");
+	*pos = row ? strtoull(row[1], NULL, 10) : 0;
+	mysql_free_result(res);
+	return 0;
+}
+
 static void chunk_values(dm_buf *b, const dm_ckpt *c, const dm_table *t, const dm_chunk *ch)
 {
 	dm_buf_putc(b, '(');

@@ -57,6 +57,11 @@ int dm_ckpt_record_resume(const dm_ckpt *c, MYSQL *target, const dm_snapshot *s,
 char *dm_ckpt_chunk_done_sql(const dm_ckpt *c, const dm_table *t, int chunk, int64_t rows,
                              int64_t bytes);
 
+/* The last resumed snapshot's position (name "" when the copy never
+ * resumed): rows copied after a resume are as of it, so the sync replays
+ * up to there in safe mode. *name is malloc'd. */
+int dm_ckpt_read_resumed(const dm_ckpt *c, MYSQL *target, char **name, uint64_t *pos, dm_err *err);
+
 int dm_ckpt_finish(const dm_ckpt *c, MYSQL *target, dm_err *err);
 
 #endif

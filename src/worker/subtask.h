@@ -36,8 +36,10 @@ const char *dm_subtask_source(const dm_subtask *s);
 /* "Load" while copying (DM's unit name for loading full data), "Sync"
  * later. */
 const char *dm_subtask_unit(const dm_subtask *s);
-/* The unit's status object (dm_full_status), new reference. */
+/* The units' status objects (dm_full_status, dm_sync_status), new
+ * references; NULL when the subtask has no such unit (yet). */
 json_t *dm_subtask_load_status(dm_subtask *s);
+json_t *dm_subtask_sync_status(dm_subtask *s);
 /* Joins the thread (call after done, or it waits) and frees. */
 void dm_subtask_free(dm_subtask *s);
 

@@ -48,8 +48,12 @@ json_t *dm_worker_report(dm_worker *w)
 	json_array_foreach(out, i, st)
 	{
 		dm_subtask *r = find_runner(w, jstr(st, "task"), jstr(st, "source"), NULL);
-		if (r)
-			json_object_set_new(st, "load_status", dm_subtask_load_status(r));
+		json_t *load = r ? dm_subtask_load_status(r) : NULL;
+		json_t *sync = r ? dm_subtask_sync_status(r) : NULL;
+		if (load)
+			json_object_set_new(st, "load_status", load);
+		if (sync)
+			json_object_set_new(st, "sync_status", sync);
 	}
 	return out;
 }

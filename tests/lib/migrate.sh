@@ -7,6 +7,7 @@
 #
 #   migrate_setup            certs, both servers, master.toml, w1.toml,
 #                            source.yaml; sets UP DOWN MP W1P PASS
+#   migrate_start_up         (re)starts `up` with the same options
 #   migrate_start_down       (re)starts `down` with the same options
 #   migrate_start_cluster    dm-master + dm-worker w1 (W1_PID)
 #   db_block PORT            the YAML host/port/user/password/security block
@@ -27,9 +28,7 @@ migrate_setup() {
 		cert_leaf ca client dm-client && cert_leaf ca db localhost &&
 		cert_leaf ca dbclient dm || return 1
 	free_port UP && free_port DOWN && free_port MP && free_port W1P || return 1
-	mariadb_start up "$T" "$UP" --binlog --require-secure-transport \
-		--ssl-ca "$T/ca.pem" --ssl-cert "$T/db.pem" --ssl-key "$T/db.key" || return 1
-	migrate_start_down || return 1
+	migrate_start_up && migrate_start_down || return 1
 	local db
 	for db in up down; do
 		mariadb_sql "$db" "CREATE USER 'dm'@'127.0.0.1' IDENTIFIED BY '$PASS' REQUIRE X509;
@@ -55,6 +54,11 @@ TOML
 		echo "from:"
 		db_block "$UP"
 	} >"$T/source.yaml"
+}
+
+migrate_start_up() {
+	mariadb_start up "$T" "$UP" --binlog --require-secure-transport \
+		--ssl-ca "$T/ca.pem" --ssl-cert "$T/db.pem" --ssl-key "$T/db.key"
 }
 
 migrate_start_down() {

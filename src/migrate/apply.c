@@ -1,0 +1,598 @@
+#include "migrate/apply.h"
+
+#include <mysql.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/mem.h"
+
+#define QUEUE_ITEMS   4096
+#define COMMIT_ROWS   5000
+#define IDLE_SAVE_MS  1000
+#define POP_WAIT_MS   100
+#define SQL_IN_ERRORS 400 /* bytes of a failed statement shown to the user */
+
+/* ---- positions and items ---------------------------------------------- */
+
+dm_txnpos *dm_txnpos_new(const char *name, uint64_t pos, dm_txnpos *flush, bool safe)
+{
+	dm_txnpos *p = dm_xcalloc(1, sizeof(*p));
+	atomic_init(&p->refs, 1);
+	dm_binpos_init(&p->start);
+	dm_binpos_set(&p->start, name, pos, "");
+	dm_binpos_init(&p->end);
+	p->flush = flush ? dm_txnpos_ref(flush) : NULL;
+	p->safe = safe;
+	return p;
+}
+
+dm_txnpos *dm_txnpos_ref(dm_txnpos *p)
+{
+	atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
+void dm_txnpos_unref(dm_txnpos *p)
+{
+	while (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+		dm_txnpos *next = p->flush;
+		dm_binpos_fini(&p->start);
+		dm_binpos_fini(&p->end);
+		free(p);
+		p = next;
+	}
+}
+
+dm_rowchange *dm_rowchange_new(int op, const dm_tinfo *t, char **before, char **after)
+{
+	size_t n = t->ncols, bytes = sizeof(dm_rowchange) + 2 * n * sizeof(char *);
+	for (size_t i = 0; i < n; i++) {
+		bytes += before && before[i] ? strlen(before[i]) + 1 : 0;
+		bytes += after && after[i] ? strlen(after[i]) + 1 : 0;
+	}
+	dm_rowchange *c = dm_xcalloc(1, bytes);
+	c->op = op;
+	c->t = t;
+	char **slots = (char **)(c + 1);
+	char *p = (char *)(slots + 2 * n);
+	char **src[2] = {before, after};
+	char ***dst[2] = {&c->before, &c->after};
+	for (int k = 0; k < 2; k++) {
+		if (src[k] == NULL)
+			continue;
+		*dst[k] = slots + (size_t)k * n;
+		for (size_t i = 0; i < n; i++) {
+			if (src[k][i] == NULL)
+				continue;
+			size_t len = strlen(src[k][i]) + 1;
+			memcpy(p, src[k][i], len);
+			(*dst[k])[i] = p;
+			p += len;
+		}
+	}
+	return c;
+}
+
+void dm_apply_item_free(dm_apply_item *it)
+{
+	if (it == NULL)
+		return;
+	free(it->row);
+	dm_txnpos_unref(it->at);
+	free(it);
+}
+
+/* ---- the applier ------------------------------------------------------- */
+
+struct dm_applier {
+	dm_applier_opts o;
+	dm_binpos applied; /* committed up to here */
+	dm_queue *q;
+	pthread_t thread;
+	MYSQL *m;
+	atomic_llong rows;
+	atomic_bool stopped; /* the thread has ended */
+	bool failed;
+	bool failed_transient;
+	dm_err err;
+	pthread_mutex_t status_mu; /* guards committed, for query-status only */
+	dm_binpos committed;
+
+	/* the open target transaction */
+	bool in_txn;
+	bool partial; /* holds rows of a transaction whose MARK has not come */
+	size_t txn_rows;
+	dm_txnpos *last;    /* the newest position seen (held) */
+	dm_txnpos *flushed; /* the last FLUSH's position: a flush point too */
+	int64_t last_save_ms;
+	bool dirty; /* last is newer than what is committed */
+
+	/* the statement being built */
+	dm_buf stmt;
+	int stmt_kind; /* 0 none, DM_CH_INSERT, DM_CH_DELETE */
+	const dm_tinfo *stmt_t;
+	bool stmt_replace;
+	bool *stmt_mask; /* which columns the statement writes */
+	size_t stmt_cap;
+	size_t stmt_rows;
+};
+
+static bool cancelled(const dm_applier *a)
+{
+	return atomic_load(a->o.cancel);
+}
+
+static int connect_target(dm_applier *a, dm_err *err)
+{
+	/* Found rows, not changed rows: an UPDATE that sets what is already
+	 * there still proves the row exists. */
+	if (dm_mysql_connect_flags(a->o.target, "target", CLIENT_FOUND_ROWS, &a->m, err) < 0)
+		return -1;
+	const char *setup[] = {
+	        "SET time_zone = '+00:00'",
+	        "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
+	        "SET SESSION foreign_key_checks = 0",
+	        "SET SESSION net_read_timeout = 3600, net_write_timeout = 3600",
+	        "SET autocommit = 1",
+	};
+	for (size_t i = 0; i < sizeof(setup) / sizeof(*setup); i++) {
+		if (dm_mysql_query(a->m, setup[i], err) < 0) {
+			mysql_close(a->m);
+			a->m = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void fail(dm_applier *a, const dm_err *e)
+{
+	a->failed = true;
+	a->failed_transient = a->m == NULL || dm_mysql_is_transient(mysql_errno(a->m));
+	a->err = *e;
+	atomic_store(a->o.cancel, true);
+}
+
+/* Runs sql; for UPDATE/DELETE checks that `want` rows were found. */
+static int exec(dm_applier *a, const char *sql, int64_t want, dm_err *err)
+{
+	if (mysql_real_query(a->m, sql, strlen(sql)) != 0)
+		return dm_mysql_error(a->m, sql, err);
+	if (want >= 0) {
+		int64_t got = (int64_t)mysql_affected_rows(a->m);
+		if (got < want)
+			return dm_err_set(
+			        err, DM_ECONFLICT,
+			        "%lld of %lld rows to change were not found on the target: "
+			        "it no longer matches the upstream (changed by someone else, "
+			        "or the task started from a wrong position); fix the rows, or "
+			        "resume with safe-mode: true; statement: %.*s",
+			        (long long)(want - got), (long long)want, SQL_IN_ERRORS, sql);
+	}
+	return 0;
+}
+
+static bool same_mask(const bool *mask, char **img, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mask[i] != (img[i] != NULL))
+			return false;
+	return true;
+}
+
+static void set_mask(dm_applier *a, char **img, size_t n)
+{
+	if (a->stmt_cap < n + 1) {
+		a->stmt_cap = n + 1;
+		a->stmt_mask = dm_xrealloc(a->stmt_mask, a->stmt_cap * sizeof(bool));
+	}
+	for (size_t i = 0; i < n; i++)
+		a->stmt_mask[i] = img[i] != NULL;
+}
+
+/* Columns an INSERT writes: in the image and not generated. */
+static bool writes(const dm_tinfo *t, char **img, size_t i)
+{
+	return img[i] != NULL && !t->generated[i];
+}
+
+static bool has_key(const dm_tinfo *t, char **img)
+{
+	if (t->nkey == 0)
+		return false;
+	for (size_t k = 0; k < t->nkey; k++)
+		if (img[t->key[k]] == NULL)
+			return false;
+	return true;
+}
+
+/* WHERE for one row: the key when the image has it, else every column in
+ * the image (NULL-safe). */
+static void where_row(dm_buf *b, const dm_tinfo *t, char **img)
+{
+	bool key = has_key(t, img);
+	size_t n = key ? t->nkey : t->ncols;
+	bool first = true;
+	for (size_t j = 0; j < n; j++) {
+		size_t i = key ? t->key[j] : j;
+		if (img[i] == NULL)
+			continue;
+		dm_buf_puts(b, first ? " WHERE " : " AND ");
+		dm_buf_printf(b, "%s <=> %s", t->qcols[i], img[i]);
+		first = false;
+	}
+	if (first)
+		dm_buf_puts(b, " WHERE 1 = 0");
+}
+
+static int flush_stmt(dm_applier *a, dm_err *err)
+{
+	if (a->stmt_kind == 0)
+		return 0;
+	int64_t want =
+	        a->stmt_kind == DM_CH_DELETE && !a->stmt_replace ? (int64_t)a->stmt_rows : -1;
+	if (a->stmt_kind == DM_CH_DELETE)
+		dm_buf_puts(&a->stmt, ")");
+	int rc = exec(a, a->stmt.data, want, err);
+	dm_buf_reset(&a->stmt);
+	a->stmt_kind = 0;
+	a->stmt_rows = 0;
+	return rc;
+}
+
+static void insert_head(dm_applier *a, const dm_tinfo *t, char **img, bool replace)
+{
+	dm_buf_printf(&a->stmt, "%s INTO %s (", replace ? "REPLACE" : "INSERT", t->qname);
+	bool first = true;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!writes(t, img, i))
+			continue;
+		dm_buf_printf(&a->stmt, "%s%s", first ? "" : ", ", t->qcols[i]);
+		first = false;
+	}
+	dm_buf_puts(&a->stmt, ") VALUES ");
+}
+
+static void insert_values(dm_buf *b, const dm_tinfo *t, char **img)
+{
+	dm_buf_putc(b, '(');
+	bool first = true;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!writes(t, img, i))
+			continue;
+		dm_buf_printf(b, "%s%s", first ? "" : ", ", img[i]);
+		first = false;
+	}
+	dm_buf_putc(b, ')');
+}
+
+/* Adds a row to a multi-row INSERT/REPLACE, starting one when needed. */
+static int add_insert(dm_applier *a, const dm_tinfo *t, char **img, bool replace, dm_err *err)
+{
+	if (a->stmt_kind != DM_CH_INSERT || a->stmt_t != t || a->stmt_replace != replace ||
+	    a->stmt_rows >= (size_t)a->o.batch || !same_mask(a->stmt_mask, img, t->ncols)) {
+		if (flush_stmt(a, err) < 0)
+			return -1;
+		insert_head(a, t, img, replace);
+		a->stmt_kind = DM_CH_INSERT;
+		a->stmt_t = t;
+		a->stmt_replace = replace;
+		set_mask(a, img, t->ncols);
+	} else {
+		dm_buf_puts(&a->stmt, ", ");
+	}
+	insert_values(&a->stmt, t, img);
+	a->stmt_rows++;
+	return 0;
+}
+
+/* DELETE … WHERE (key) IN ((…), …) for rows whose image has the key. */
+static int add_delete(dm_applier *a, const dm_tinfo *t, char **img, bool safe, dm_err *err)
+{
+	if (!has_key(t, img)) {
+		if (flush_stmt(a, err) < 0)
+			return -1;
+		dm_buf b;
+		dm_buf_init(&b);
+		dm_buf_printf(&b, "DELETE FROM %s", t->qname);
+		where_row(&b, t, img);
+		dm_buf_puts(&b, " LIMIT 1");
+		int rc = exec(a, b.data, safe ? -1 : 1, err);
+		dm_buf_fini(&b);
+		return rc;
+	}
+	if (a->stmt_kind != DM_CH_DELETE || a->stmt_t != t || a->stmt_replace != safe ||
+	    a->stmt_rows >= (size_t)a->o.batch) {
+		if (flush_stmt(a, err) < 0)
+			return -1;
+		dm_buf_printf(&a->stmt, "DELETE FROM %s WHERE (", t->qname);
+		for (size_t k = 0; k < t->nkey; k++)
+			dm_buf_printf(&a->stmt, "%s%s", k ? ", " : "", t->qcols[t->key[k]]);
+		dm_buf_puts(&a->stmt, ") IN (");
+		a->stmt_kind = DM_CH_DELETE;
+		a->stmt_t = t;
+		a->stmt_replace = safe; /* for DELETE: whether missing rows are fine */
+	} else {
+		dm_buf_puts(&a->stmt, ", ");
+	}
+	dm_buf_putc(&a->stmt, '(');
+	for (size_t k = 0; k < t->nkey; k++)
+		dm_buf_printf(&a->stmt, "%s%s", k ? ", " : "", img[t->key[k]]);
+	dm_buf_putc(&a->stmt, ')');
+	a->stmt_rows++;
+	return 0;
+}
+
+static bool complete(const dm_tinfo *t, char **img)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (img[i] == NULL && !t->generated[i])
+			return false;
+	return true;
+}
+
+static int do_update(dm_applier *a, const dm_rowchange *c, bool safe, dm_err *err)
+{
+	const dm_tinfo *t = c->t;
+	if (safe && complete(t, c->after)) {
+		if (add_delete(a, t, c->before, true, err) < 0 || flush_stmt(a, err) < 0)
+			return -1;
+		return add_insert(a, t, c->after, true, err);
+	}
+	if (flush_stmt(a, err) < 0)
+		return -1;
+	dm_buf b;
+	dm_buf_init(&b);
+	dm_buf_printf(&b, "UPDATE %s SET ", t->qname);
+	bool first = true;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!writes(t, c->after, i))
+			continue;
+		dm_buf_printf(&b, "%s%s = %s", first ? "" : ", ", t->qcols[i], c->after[i]);
+		first = false;
+	}
+	int rc = 0;
+	if (!first) {
+		where_row(&b, t, c->before);
+		dm_buf_puts(&b, " LIMIT 1");
+		rc = exec(a, b.data, safe ? -1 : 1, err);
+	}
+	dm_buf_fini(&b);
+	return rc;
+}
+
+static int apply_row(dm_applier *a, const dm_apply_item *it, dm_err *err)
+{
+	const dm_rowchange *c = it->row;
+	bool safe = it->at->safe;
+	switch (c->op) {
+	case DM_CH_INSERT: return add_insert(a, c->t, c->after, safe, err);
+	case DM_CH_DELETE: return add_delete(a, c->t, c->before, safe, err);
+	default: return do_update(a, c, safe, err);
+	}
+}
+
+static void note_position(dm_applier *a, dm_txnpos *at)
+{
+	if (a->last == at)
+		return;
+	dm_txnpos_unref(a->last);
+	a->last = dm_txnpos_ref(at);
+	a->dirty = true;
+}
+
+static int begin(dm_applier *a, dm_err *err)
+{
+	if (a->in_txn)
+		return 0;
+	if (dm_mysql_query(a->m, "START TRANSACTION", err) < 0)
+		return -1;
+	a->in_txn = true;
+	return 0;
+}
+
+/* Statement, checkpoint, COMMIT. */
+static int commit(dm_applier *a, dm_err *err)
+{
+	if (!a->dirty && !a->in_txn)
+		return 0;
+	if (flush_stmt(a, err) < 0)
+		return -1;
+	/* never backwards: after a restart the dispatcher replays positions
+	 * this applier is past */
+	const dm_binpos *ap = &a->applied;
+	if (a->last && dm_binpos_cmp(&a->last->end, ap) > 0)
+		ap = &a->last->end;
+	/* the newest flush point known: where the dispatcher last had
+	 * nothing in flight */
+	const dm_txnpos *f = NULL;
+	if (a->last)
+		f = a->last->flush ? a->last->flush : a->last;
+	if (a->flushed && (f == NULL || dm_binpos_cmp(&a->flushed->end, &f->end) > 0))
+		f = a->flushed;
+	if (a->dirty && f) {
+		dm_buf b;
+		dm_buf_init(&b);
+		dm_syncckpt_save_sql(a->o.ckpt, &b, a->o.id, ap, &f->end);
+		int rc = dm_mysql_query(a->m, b.data, err);
+		dm_buf_fini(&b);
+		if (rc < 0)
+			return -1;
+	}
+	if (a->in_txn && dm_mysql_query(a->m, "COMMIT", err) < 0)
+		return -1;
+	a->in_txn = false;
+	if (ap != &a->applied)
+		dm_binpos_copy(&a->applied, ap);
+	a->dirty = false;
+	atomic_fetch_add(&a->rows, (long long)a->txn_rows);
+	a->txn_rows = 0;
+	a->last_save_ms = dm_clock_mono_ms();
+	pthread_mutex_lock(&a->status_mu);
+	dm_binpos_copy(&a->committed, &a->applied);
+	pthread_mutex_unlock(&a->status_mu);
+	return 0;
+}
+
+static int handle(dm_applier *a, dm_apply_item *it, dm_err *err)
+{
+	switch (it->kind) {
+	case DM_ITEM_ROW: {
+		if (dm_binpos_cmp(&it->at->start, &a->applied) < 0) {
+			dm_apply_item_free(it); /* committed before a restart */
+			return 0;
+		}
+		int rc = begin(a, err);
+		if (rc == 0)
+			rc = apply_row(a, it, err);
+		a->partial = true;
+		a->txn_rows++;
+		dm_apply_item_free(it);
+		return rc;
+	}
+	case DM_ITEM_MARK:
+		if (dm_binpos_cmp(&it->at->end, &a->applied) > 0)
+			note_position(a, it->at);
+		dm_apply_item_free(it);
+		a->partial = false;
+		if (a->txn_rows >= COMMIT_ROWS || (a->in_txn && dm_queue_len(a->q) == 0))
+			return commit(a, err);
+		return 0;
+	default: { /* FLUSH: always written, so the flush point stays recent */
+		if (a->last == NULL || dm_binpos_cmp(&it->at->end, &a->applied) > 0)
+			note_position(a, it->at);
+		dm_txnpos_unref(a->flushed);
+		a->flushed = dm_txnpos_ref(it->at);
+		a->dirty = true;
+		dm_apply_item_free(it);
+		a->partial = false;
+		int rc = commit(a, err);
+		if (rc == 0)
+			dm_queue_push(a->o.acks, (void *)(intptr_t)(a->o.id + 1), -1);
+		return rc;
+	}
+	}
+}
+
+static void *run(void *arg)
+{
+	dm_applier *a = arg;
+	dm_err err;
+	for (;;) {
+		void *p;
+		int rc = dm_queue_pop(a->q, &p, POP_WAIT_MS);
+		if (cancelled(a)) {
+			if (rc == DM_QUEUE_OK)
+				dm_apply_item_free(p);
+			break;
+		}
+		int hrc = 0;
+		bool closed = rc == DM_QUEUE_CLOSED;
+		if (closed) {
+			if (!a->partial)
+				hrc = commit(a, &err); /* stopped after the last item: keep it */
+		} else if (rc == DM_QUEUE_TIMEOUT) {
+			bool idle_save =
+			        a->dirty && dm_clock_mono_ms() - a->last_save_ms >= IDLE_SAVE_MS;
+			if (!a->partial && (a->in_txn || idle_save))
+				hrc = commit(a, &err);
+		} else {
+			hrc = handle(a, p, &err);
+		}
+		if (hrc < 0) {
+			if (!a->failed)
+				fail(a, &err);
+			break;
+		}
+		if (closed)
+			break;
+	}
+	if (a->in_txn && a->m)
+		mysql_query(a->m, "ROLLBACK");
+	atomic_store(&a->stopped, true);
+	return NULL;
+}
+
+int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
+{
+	dm_applier *a = dm_xcalloc(1, sizeof(*a));
+	a->o = *o;
+	dm_binpos_init(&a->applied);
+	dm_binpos_copy(&a->applied, o->applied);
+	dm_buf_init(&a->stmt);
+	atomic_init(&a->rows, 0);
+	atomic_init(&a->stopped, false);
+	pthread_mutex_init(&a->status_mu, NULL);
+	dm_binpos_init(&a->committed);
+	dm_binpos_copy(&a->committed, o->applied);
+	a->last_save_ms = dm_clock_mono_ms();
+	if (connect_target(a, err) < 0) {
+		dm_buf_fini(&a->stmt);
+		dm_binpos_fini(&a->applied);
+		dm_binpos_fini(&a->committed);
+		pthread_mutex_destroy(&a->status_mu);
+		free(a);
+		return -1;
+	}
+	a->q = dm_queue_new(QUEUE_ITEMS);
+	pthread_create(&a->thread, NULL, run, a);
+	*out = a;
+	return 0;
+}
+
+bool dm_applier_push(dm_applier *a, dm_apply_item *it)
+{
+	for (;;) {
+		if (atomic_load(&a->stopped) || cancelled(a)) {
+			dm_apply_item_free(it);
+			return false;
+		}
+		if (dm_queue_push(a->q, it, POP_WAIT_MS) == DM_QUEUE_OK)
+			return true;
+	}
+}
+
+int dm_applier_stop(dm_applier *a, bool *transient, dm_err *err)
+{
+	dm_queue_close(a->q);
+	pthread_join(a->thread, NULL);
+	void *p;
+	while (dm_queue_pop(a->q, &p, 0) == DM_QUEUE_OK)
+		dm_apply_item_free(p);
+	int rc = 0;
+	*transient = false;
+	if (a->failed) {
+		*err = a->err;
+		*transient = a->failed_transient;
+		rc = -1;
+	}
+	dm_txnpos_unref(a->last);
+	dm_txnpos_unref(a->flushed);
+	if (a->m)
+		mysql_close(a->m);
+	dm_queue_free(a->q);
+	dm_buf_fini(&a->stmt);
+	free(a->stmt_mask);
+	dm_binpos_fini(&a->applied);
+	dm_binpos_fini(&a->committed);
+	pthread_mutex_destroy(&a->status_mu);
+	free(a);
+	return rc;
+}
+
+void dm_applier_committed(dm_applier *a, dm_binpos *out)
+{
+	pthread_mutex_lock(&a->status_mu);
+	dm_binpos_copy(out, &a->committed);
+	pthread_mutex_unlock(&a->status_mu);
+}
+
+int64_t dm_applier_rows(const dm_applier *a)
+{
+	return atomic_load(&((dm_applier *)a)->rows);
+}

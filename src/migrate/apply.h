@@ -1,0 +1,117 @@
+/* An applier: one thread, one target connection, applying the row
+ * changes the dispatcher routes to it, in the order it receives them.
+ *
+ * It groups consecutive changes into few statements (multi-row INSERT,
+ * DELETE … WHERE key IN (…), up to `batch` rows each) and several upstream
+ * transactions into one target transaction, which also updates this
+ * applier's checkpoint row: a commit covers exactly the changes before it.
+ * It commits only at the end of an upstream transaction (a MARK): when its
+ * queue runs dry, after about 5000 rows, and at every flush (when the
+ * dispatcher needs every applier to have committed).
+ *
+ * Changes of transactions that start before the applier's checkpoint are
+ * dropped: they were committed before a restart. UPDATE and DELETE
+ * must find their row (the connection counts found rows, not changed
+ * ones): a missing row means the target diverged, and the applier stops
+ * with an error rather than guess. In safe mode (DM's), INSERT is REPLACE,
+ * UPDATE is DELETE + REPLACE when the new image is complete, and missing
+ * rows are fine.
+ *
+ * Any error stops the applier (and, through the shared flag, the unit);
+ * dm_applier_stop says whether it was transient (lost connection, deadlock,
+ * lock wait timeout), in which case the unit restarts from its checkpoint.
+ * Nothing is kept for a replay here, so memory does not grow with the size
+ * of an upstream transaction. */
+#ifndef DM_MIGRATE_APPLY_H
+#define DM_MIGRATE_APPLY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/queue.h"
+#include "migrate/schema.h"
+#include "migrate/syncckpt.h"
+#include "mysql/conn.h"
+
+/* One upstream transaction's place in the binlog, shared (refcounted) by
+ * its row changes and every applier that saw them. `end` is filled in by
+ * the dispatcher when the transaction's commit is read, before the MARK
+ * that announces it; appliers read it only after that MARK. */
+typedef struct dm_txnpos {
+	atomic_int refs;
+	dm_binpos start;         /* the transaction starts here */
+	dm_binpos end;           /* and ends here (the next one starts) */
+	struct dm_txnpos *flush; /* the flush point in force: its end (held) */
+	bool safe;               /* apply in safe mode */
+} dm_txnpos;
+
+/* refs = 1, end empty; takes a reference on flush (may be NULL). */
+dm_txnpos *dm_txnpos_new(const char *name, uint64_t pos, dm_txnpos *flush, bool safe);
+dm_txnpos *dm_txnpos_ref(dm_txnpos *p);
+void dm_txnpos_unref(dm_txnpos *p);
+
+enum { DM_CH_INSERT = 1, DM_CH_UPDATE, DM_CH_DELETE };
+
+/* One row change, in one allocation (free() it): literals are SQL text for
+ * the target, indexed like t's columns; NULL: not in the image. */
+typedef struct dm_rowchange {
+	int op;
+	const dm_tinfo *t;
+	char **before; /* NULL for INSERT */
+	char **after;  /* NULL for DELETE */
+} dm_rowchange;
+
+/* Builds a dm_rowchange: sizes first, then the strings. */
+dm_rowchange *dm_rowchange_new(int op, const dm_tinfo *t, char **before, char **after);
+
+enum {
+	DM_ITEM_ROW = 1, /* row (owned by the item) of the transaction at */
+	DM_ITEM_MARK,    /* everything up to `at` has been sent */
+	DM_ITEM_FLUSH,   /* commit up to `at`, then ack */
+};
+
+typedef struct dm_apply_item {
+	int kind;
+	dm_rowchange *row;
+	dm_txnpos *at; /* held */
+} dm_apply_item;
+
+/* Frees an item and its row, dropping its reference. */
+void dm_apply_item_free(dm_apply_item *it);
+
+typedef struct dm_applier_opts {
+	int id;
+	const dm_db_config *target;
+	const dm_syncckpt *ckpt;
+	int batch;                /* rows per statement */
+	const dm_binpos *applied; /* already committed up to here (copied) */
+	dm_queue *acks;           /* gets (void *)(intptr_t)(id + 1) per FLUSH */
+	atomic_bool *cancel;      /* shared stop flag; a failing applier sets it */
+	dm_log *log;
+} dm_applier_opts;
+
+typedef struct dm_applier dm_applier;
+
+/* Connects and starts the thread. */
+int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err);
+
+/* Hands an item over (the applier owns it from here); waits while the
+ * queue is full. false when the applier has stopped (the item is freed). */
+bool dm_applier_push(dm_applier *a, dm_apply_item *it);
+
+/* Ends the thread (after what was pushed, or at once when cancelled),
+ * then frees. When it failed, *err gets why, *transient whether trying
+ * again may help, and -1 is returned. */
+int dm_applier_stop(dm_applier *a, bool *transient, dm_err *err);
+
+/* Where this applier has committed up to (copied into out, which must be
+ * initialised); any thread. */
+void dm_applier_committed(dm_applier *a, dm_binpos *out);
+
+/* Counters for query-status; readable from any thread. */
+int64_t dm_applier_rows(const dm_applier *a);
+
+#endif

@@ -1,0 +1,116 @@
+#include "migrate/syncddl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "mysql/sql.h"
+
+bool dm_syncddl_is(const char *q, size_t n, const char *w)
+{
+	size_t k = strlen(w);
+	while (n && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) {
+		q++;
+		n--;
+	}
+	return n >= k && strncasecmp(q, w, k) == 0 &&
+	       (n == k || !((q[k] >= 'a' && q[k] <= 'z') || (q[k] >= 'A' && q[k] <= 'Z')));
+}
+
+/* Errors a DDL gives when it already ran: a restart between running it
+ * and recording it replays it once more. */
+bool dm_syncddl_already_applied(unsigned int no)
+{
+	switch (no) {
+	case 1007: /* database exists */
+	case 1008: /* database does not exist */
+	case 1050: /* table exists */
+	case 1051: /* unknown table */
+	case 1060: /* duplicate column */
+	case 1061: /* duplicate key name */
+	case 1091: /* can't drop: does not exist */
+	case 1146: /* table does not exist */ return true;
+	default: return false;
+	}
+}
+
+/* The DDL with routed names, or NULL when the filters leave it out. */
+char *dm_syncddl_for_target(const dm_rules *rules, const char *q, size_t n, const dm_ddl *d,
+                            dm_err *err)
+{
+	size_t allowed = 0;
+	for (size_t i = 0; i < d->nnames; i++) {
+		const dm_ddl_name *nm = &d->names[i];
+		if (nm->schema == NULL) {
+			dm_err_set(err, DM_EINVAL,
+			           "a DDL names `%s` without a database and the session had none; "
+			           "statement: %.*s",
+			           nm->table ? nm->table : "?", (int)(n < 300 ? n : 300), q);
+			return NULL;
+		}
+		bool ok = nm->table ? dm_rules_table_allowed(rules, nm->schema, nm->table)
+		                    : dm_rules_schema_allowed(rules, nm->schema);
+		allowed += ok;
+	}
+	if (allowed == 0)
+		return NULL;
+	char **schemas = dm_xcalloc(d->nnames + 1, sizeof(char *));
+	char **tables = dm_xcalloc(d->nnames + 1, sizeof(char *));
+	for (size_t i = 0; i < d->nnames; i++)
+		dm_rules_route(rules, d->names[i].schema,
+		               d->names[i].table ? d->names[i].table : "", &schemas[i], &tables[i]);
+	char *out = NULL;
+	if (allowed == d->nnames) {
+		for (size_t i = 0; i < d->nnames; i++) {
+			if (d->names[i].table == NULL) {
+				free(tables[i]);
+				tables[i] = NULL;
+			}
+		}
+		out = dm_ddl_rewrite(q, n, d, (const char *const *)schemas,
+		                     (const char *const *)tables);
+	} else if (d->kind == DM_DDL_DROP_TABLE) {
+		dm_buf b;
+		dm_buf_init(&b);
+		dm_buf_puts(&b, "DROP TABLE IF EXISTS ");
+		bool first = true;
+		for (size_t i = 0; i < d->nnames; i++) {
+			if (!dm_rules_table_allowed(rules, d->names[i].schema, d->names[i].table))
+				continue;
+			if (!first)
+				dm_buf_puts(&b, ", ");
+			dm_sql_table(&b, schemas[i], tables[i]);
+			first = false;
+		}
+		out = dm_buf_detach(&b);
+	} else {
+		dm_err_set(err, DM_EINVAL,
+		           "a DDL touches tables the block-allow-list both keeps and leaves out, "
+		           "and cannot be split; apply it on the target by hand, then skip it; "
+		           "statement: %.*s",
+		           (int)(n < 300 ? n : 300), q);
+	}
+	for (size_t i = 0; i < d->nnames; i++) {
+		free(schemas[i]);
+		free(tables[i]);
+	}
+	free(schemas);
+	free(tables);
+	return out;
+}
+
+void dm_syncddl_forget(dm_schema *schema, const dm_rules *rules, const dm_ddl *d)
+{
+	for (size_t i = 0; i < d->nnames; i++) {
+		char *ts, *tt;
+		const dm_ddl_name *nm = &d->names[i];
+		if (nm->schema == NULL)
+			continue;
+		dm_rules_route(rules, nm->schema, nm->table ? nm->table : "", &ts, &tt);
+		dm_schema_invalidate(schema, ts, nm->table ? tt : NULL);
+		free(ts);
+		free(tt);
+	}
+}
