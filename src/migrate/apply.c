@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "migrate/copy.h"
 
 #define QUEUE_ITEMS   4096
 #define COMMIT_ROWS   5000
@@ -95,7 +96,6 @@ struct dm_applier {
 	dm_queue *q;
 	pthread_t thread;
 	MYSQL *m;
-	atomic_llong rows;
 	atomic_bool stopped; /* the thread has ended */
 	bool failed;
 	bool failed_transient;
@@ -131,23 +131,7 @@ static int connect_target(dm_applier *a, dm_err *err)
 {
 	/* Found rows, not changed rows: an UPDATE that sets what is already
 	 * there still proves the row exists. */
-	if (dm_mysql_connect_flags(a->o.target, "target", CLIENT_FOUND_ROWS, &a->m, err) < 0)
-		return -1;
-	const char *setup[] = {
-	        "SET time_zone = '+00:00'",
-	        "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
-	        "SET SESSION foreign_key_checks = 0",
-	        "SET SESSION net_read_timeout = 3600, net_write_timeout = 3600",
-	        "SET autocommit = 1",
-	};
-	for (size_t i = 0; i < sizeof(setup) / sizeof(*setup); i++) {
-		if (dm_mysql_query(a->m, setup[i], err) < 0) {
-			mysql_close(a->m);
-			a->m = NULL;
-			return -1;
-		}
-	}
-	return 0;
+	return dm_copy_connect_writer(a->o.target, "target", false, CLIENT_FOUND_ROWS, &a->m, err);
 }
 
 static void fail(dm_applier *a, const dm_err *e)
@@ -430,7 +414,6 @@ static int commit(dm_applier *a, dm_err *err)
 	if (ap != &a->applied)
 		dm_binpos_copy(&a->applied, ap);
 	a->dirty = false;
-	atomic_fetch_add(&a->rows, (long long)a->txn_rows);
 	a->txn_rows = 0;
 	a->last_save_ms = dm_clock_mono_ms();
 	pthread_mutex_lock(&a->status_mu);
@@ -525,7 +508,6 @@ int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
 	dm_binpos_init(&a->applied);
 	dm_binpos_copy(&a->applied, o->applied);
 	dm_buf_init(&a->stmt);
-	atomic_init(&a->rows, 0);
 	atomic_init(&a->stopped, false);
 	pthread_mutex_init(&a->status_mu, NULL);
 	dm_binpos_init(&a->committed);
@@ -590,9 +572,4 @@ void dm_applier_committed(dm_applier *a, dm_binpos *out)
 	pthread_mutex_lock(&a->status_mu);
 	dm_binpos_copy(out, &a->committed);
 	pthread_mutex_unlock(&a->status_mu);
-}
-
-int64_t dm_applier_rows(const dm_applier *a)
-{
-	return atomic_load(&((dm_applier *)a)->rows);
 }

@@ -111,7 +111,4 @@ int dm_applier_stop(dm_applier *a, bool *transient, dm_err *err);
  * initialised); any thread. */
 void dm_applier_committed(dm_applier *a, dm_binpos *out);
 
-/* Counters for query-status; readable from any thread. */
-int64_t dm_applier_rows(const dm_applier *a);
-
 #endif

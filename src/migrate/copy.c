@@ -383,13 +383,13 @@ static int infile_error(void *ptr, char *msg, unsigned int len)
 }
 
 int dm_copy_connect_writer(const dm_db_config *target, const char *what, bool local_infile,
-                           MYSQL **ret, dm_err *err)
+                           unsigned long client_flags, MYSQL **ret, dm_err *err)
 {
 	dm_db_config c;
 	dm_db_config_init(&c);
 	dm_db_config_copy(&c, target);
 	c.local_infile = local_infile;
-	int rc = dm_mysql_connect(&c, what, ret, err);
+	int rc = dm_mysql_connect_flags(&c, what, client_flags, ret, err);
 	dm_db_config_fini(&c);
 	if (rc < 0)
 		return -1;
@@ -409,7 +409,7 @@ int dm_copy_connect_writer(const dm_db_config *target, const char *what, bool lo
 static int writer_connect(writer_t *w, dm_err *err)
 {
 	const dm_copy_opts *o = w->c->o;
-	if (dm_copy_connect_writer(o->target, o->what, !o->use_insert, &w->m, err) < 0)
+	if (dm_copy_connect_writer(o->target, o->what, !o->use_insert, 0, &w->m, err) < 0)
 		return -1;
 	atomic_store(&w->conn_id, mysql_thread_id(w->m));
 	if (!o->use_insert)
@@ -594,8 +594,7 @@ static int reconnect(writer_t *w, dm_err *err)
 			return 0;
 		dm_log_warn(w->c->o->log, "writer %d: cannot reconnect to the target: %s", w->id,
 		            err->msg);
-		for (int64_t slept = 0; slept < delay && !cancelled(w->c); slept += 100)
-			nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+		dm_clock_sleep_unless(delay, w->c->o->cancel);
 		if (delay < 8000)
 			delay *= 2;
 	}

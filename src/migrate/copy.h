@@ -68,9 +68,11 @@ typedef struct dm_copy_opts {
  * (DM_ECONFLICT "cancelled"). Blocks the calling thread. */
 int dm_copy_run(const dm_copy_opts *o, dm_err *err);
 
-/* A target connection set up for loading (UTC, zero dates allowed, no
- * foreign key checks, long network timeouts). */
+/* A target connection set up for writing (UTC, strict but zero dates
+ * allowed, no foreign key checks, long network timeouts): the full copy's
+ * writers and the sync unit's appliers share it, so both refuse a value
+ * the target would change. client_flags go to mysql_real_connect. */
 int dm_copy_connect_writer(const dm_db_config *target, const char *what, bool local_infile,
-                           MYSQL **ret, dm_err *err);
+                           unsigned long client_flags, MYSQL **ret, dm_err *err);
 
 #endif

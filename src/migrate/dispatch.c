@@ -182,11 +182,6 @@ void dm_dispatch_tick(dm_dispatch *d)
 		send(d, i, DM_ITEM_MARK, NULL, d->last);
 }
 
-dm_txnpos *dm_dispatch_last(dm_dispatch *d)
-{
-	return d->last;
-}
-
 /* ---- transactions ------------------------------------------------------- */
 
 void dm_dispatch_begin(dm_dispatch *d, dm_txnpos *tp)

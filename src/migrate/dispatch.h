@@ -46,7 +46,5 @@ void dm_dispatch_abort(dm_dispatch *d);
 int dm_dispatch_flush(dm_dispatch *d);
 /* Lets idle appliers record the last committed position. */
 void dm_dispatch_tick(dm_dispatch *d);
-/* The last committed transaction's position (borrowed). */
-dm_txnpos *dm_dispatch_last(dm_dispatch *d);
 
 #endif

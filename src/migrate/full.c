@@ -398,13 +398,12 @@ static int finish(dm_full *f, dm_ckpt *ck, MYSQL **down, dm_err *err)
 			return dm_err_prefix(err, "marking the full copy finished");
 		dm_log_warn(f->log, "task %s source %s: cannot mark the copy finished yet: %s",
 		            f->task, f->source_id, err->msg);
-		for (int64_t slept = 0; slept < delay && !atomic_load(&f->cancel); slept += 100)
-			nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+		dm_clock_sleep_unless(delay, &f->cancel);
 		delay = delay < 8000 ? delay * 2 : delay;
 		if (*down)
 			mysql_close(*down);
 		*down = NULL;
-		dm_copy_connect_writer(&f->target, "target", false, down, err);
+		dm_copy_connect_writer(&f->target, "target", false, 0, down, err);
 	}
 }
 
@@ -420,7 +419,7 @@ int dm_full_run(dm_full *f, dm_err *err)
 	int rc = -1;
 	bool finished = false;
 
-	if (dm_copy_connect_writer(&f->target, "target", false, &down, err) < 0 ||
+	if (dm_copy_connect_writer(&f->target, "target", false, 0, &down, err) < 0 ||
 	    dm_ckpt_prepare(&ck, down, err) < 0)
 		goto out;
 	dm_snapshot stored;

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "migrate/apply.h"
+#include "migrate/copy.h"
 #include "migrate/ddl.h"
 #include "migrate/dispatch.h"
 #include "migrate/schema.h"
@@ -155,7 +156,7 @@ static const char *pos_text(const dm_binpos *p, char *buf, size_t n)
 
 /* Columns by name when the map has names (binlog_row_metadata=FULL),
  * else by position; signedness from the target when the map lacks it. */
-static int bind_columns(run_t *r, binding *b, dm_err *err)
+static int bind_columns(binding *b, dm_err *err)
 {
 	const dm_tinfo *t = b->t;
 	dm_tmap *m = b->m;
@@ -182,7 +183,6 @@ static int bind_columns(run_t *r, binding *b, dm_err *err)
 		if (m->cols[i].charset == 0 && !t->text[j])
 			m->cols[i].charset = 63;
 	}
-	(void)r;
 	return 0;
 }
 
@@ -212,28 +212,33 @@ static int on_table_map(run_t *r, const MARIADB_RPL_EVENT *ev, dm_err *err)
 	free(tt);
 	if (rc < 0)
 		return -1;
-	return bind_columns(r, b, err);
+	return bind_columns(b, err);
 }
 
+/* A row's literals are rendered into one scratch buffer (each ends with
+ * a NUL) and copied once, into the dm_rowchange. */
 typedef struct rows_ctx {
 	run_t *r;
 	binding *b;
 	int op;
 	dm_buf lit;
+	size_t *off[2]; /* per target column: where its literal starts, or NONE */
 	char **img[2];
 } rows_ctx;
 
-static char **render(rows_ctx *x, int which, const dm_row *row)
+#define NONE SIZE_MAX
+
+static void render(rows_ctx *x, int which, const dm_row *row)
 {
 	const binding *b = x->b;
-	const dm_tinfo *t = b->t;
-	char **img = x->img[which];
-	memset(img, 0, (t->ncols + 1) * sizeof(char *));
+	size_t *off = x->off[which];
+	for (size_t j = 0; j < b->t->ncols; j++)
+		off[j] = NONE;
 	for (uint32_t i = 0; i < row->ncols && i < b->m->ncols; i++) {
 		const dm_value *v = &row->v[i];
 		if (!v->present)
 			continue;
-		dm_buf_reset(&x->lit);
+		off[b->to[i]] = x->lit.len;
 		/* A before image only finds rows (WHERE), and a FLOAT column
 		 * compared with a decimal literal is compared as a double, which
 		 * never matches: compare as FLOAT. */
@@ -243,28 +248,28 @@ static char **render(rows_ctx *x, int which, const dm_row *row)
 		dm_value_sql(&x->lit, &b->m->cols[i], v);
 		if (as_float)
 			dm_buf_puts(&x->lit, " AS FLOAT)");
-		img[b->to[i]] = dm_xstrdup(dm_buf_str(&x->lit));
+		dm_buf_putc(&x->lit, '\0');
 	}
-	return img;
 }
 
-static void free_img(char **img, size_t n)
+/* After rendering (the buffer no longer moves): pointers into it. */
+static char **resolve(rows_ctx *x, int which)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(img[i]);
-		img[i] = NULL;
-	}
+	for (size_t j = 0; j < x->b->t->ncols; j++)
+		x->img[which][j] = x->off[which][j] == NONE ? NULL : x->lit.data + x->off[which][j];
+	return x->img[which];
 }
 
 static int on_row(void *arg, const dm_row *before, const dm_row *after)
 {
 	rows_ctx *x = arg;
-	size_t n = x->b->t->ncols;
-	char **bi = before ? render(x, 0, before) : NULL;
-	char **ai = after ? render(x, 1, after) : NULL;
-	dm_rowchange *c = dm_rowchange_new(x->op, x->b->t, bi, ai);
-	free_img(x->img[0], n);
-	free_img(x->img[1], n);
+	dm_buf_reset(&x->lit);
+	if (before)
+		render(x, 0, before);
+	if (after)
+		render(x, 1, after);
+	dm_rowchange *c = dm_rowchange_new(x->op, x->b->t, before ? resolve(x, 0) : NULL,
+	                                   after ? resolve(x, 1) : NULL);
 	atomic_fetch_add(&x->r->s->rows, 1);
 	return dm_dispatch_row(x->r->d, c);
 }
@@ -283,14 +288,21 @@ static int on_rows(run_t *r, const MARIADB_RPL_EVENT *ev, int op, dm_err *err)
 		return dm_err_set(err, DM_EINVAL, "row changes outside a transaction");
 	rows_ctx x = {.r = r, .b = b, .op = op};
 	dm_buf_init(&x.lit);
-	x.img[0] = dm_xcalloc(b->t->ncols + 1, sizeof(char *));
-	x.img[1] = dm_xcalloc(b->t->ncols + 1, sizeof(char *));
+	size_t n = b->t->ncols + 1;
+	for (int k = 0; k < 2; k++) {
+		x.off[k] = dm_xcalloc(n, sizeof(size_t));
+		x.img[k] = dm_xcalloc(n, sizeof(char *));
+	}
+	err->msg[0] = '\0';
+	/* a non-zero from on_row (the dispatcher stopped) comes back as is */
 	int rc = dm_rows_decode(b->m, ev, on_row, &x, err);
-	if (rc < 0 && err->msg[0] == '\0')
-		dm_err_set(err, DM_ECONFLICT, "stopped");
+	if (rc != 0 && err->msg[0] == '\0')
+		rc = dm_err_set(err, DM_ECONFLICT, "stopped");
 	dm_buf_fini(&x.lit);
-	free(x.img[0]);
-	free(x.img[1]);
+	for (int k = 0; k < 2; k++) {
+		free(x.off[k]);
+		free(x.img[k]);
+	}
 	return rc;
 }
 
@@ -631,9 +643,7 @@ static int run_once(dm_sync *s, bool *transient, dm_err *err)
 	int rc = -1;
 	char *what = dm_xasprintf("source %s", s->o.source_id);
 
-	if (dm_mysql_connect(&s->target, "target", &r.down, err) < 0 ||
-	    dm_mysql_query(r.down, "SET SESSION foreign_key_checks = 0", err) < 0 ||
-	    dm_mysql_query(r.down, "SET time_zone = '+00:00'", err) < 0 ||
+	if (dm_copy_connect_writer(&s->target, "target", false, 0, &r.down, err) < 0 ||
 	    dm_syncckpt_prepare(&s->ck, r.down, err) < 0 ||
 	    dm_mysql_connect(&s->source, what, &coord, err) < 0 ||
 	    plan_start(&r, coord, &start, applied, err) < 0) {
@@ -694,8 +704,6 @@ out:
 			rc = -1;
 		}
 	}
-	if (r.bl && !r.transient && rc < 0 && !atomic_load(&s->cancel) && err->code == DM_ECONFLICT)
-		r.transient = dm_binlog_error_transient(r.bl);
 	dm_binlog_free(r.bl);
 	dm_gtid_free(r.gtid);
 	clear_maps(&r);
@@ -743,8 +751,7 @@ int dm_sync_run(dm_sync *s, dm_err *err)
 		free(s->restart_reason);
 		s->restart_reason = dm_xstrdup(err->msg);
 		pthread_mutex_unlock(&s->mu);
-		for (int i = 0; i < backoff * 10 && !atomic_load(&s->cancel); i++)
-			nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+		dm_clock_sleep_unless(backoff * 1000, &s->cancel);
 		backoff = backoff * 2 > MAX_BACKOFF_S ? MAX_BACKOFF_S : backoff * 2;
 	}
 }

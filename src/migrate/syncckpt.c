@@ -60,24 +60,24 @@ void dm_syncckpt_init(dm_syncckpt *c, const char *meta, const char *task, const 
 	dm_sql_table(&b, meta, name);
 	free(name);
 	c->table = dm_buf_detach(&b);
+	c->meta = dm_xstrdup(meta);
 	c->source = dm_xstrdup(source);
 }
 
 void dm_syncckpt_fini(dm_syncckpt *c)
 {
+	free(c->meta);
 	free(c->table);
 	free(c->source);
-	c->table = c->source = NULL;
+	c->meta = c->table = c->source = NULL;
 }
 
 int dm_syncckpt_prepare(const dm_syncckpt *c, MYSQL *target, dm_err *err)
 {
 	dm_buf b;
 	dm_buf_init(&b);
-	/* the quoted table name starts with the quoted schema */
-	const char *dot = strstr(c->table, "`.`");
-	dm_buf_printf(&b, "CREATE DATABASE IF NOT EXISTS %.*s", (int)(dot - c->table + 1),
-	              c->table);
+	dm_buf_puts(&b, "CREATE DATABASE IF NOT EXISTS ");
+	dm_sql_ident(&b, c->meta);
 	int rc0 = dm_mysql_query(target, b.data, err);
 	dm_buf_reset(&b);
 	if (rc0 < 0) {

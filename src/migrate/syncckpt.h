@@ -39,6 +39,7 @@ void dm_binpos_copy(dm_binpos *dst, const dm_binpos *src);
 int dm_binpos_cmp(const dm_binpos *a, const dm_binpos *b);
 
 typedef struct dm_syncckpt {
+	char *meta;  /* the meta schema */
 	char *table; /* quoted `meta`.`task_syncer_checkpoint` */
 	char *source;
 } dm_syncckpt;
