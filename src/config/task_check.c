@@ -1,6 +1,7 @@
 /* task.yaml checks, shared by the YAML and JSON readers: each rule's keys,
  * then what spans keys (references, duplicates, defaults). Messages carry
  * the rule's line when it came from a file. */
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,22 @@ int dm_task_filter_check(void *e, const char *w, dm_err *err)
 			        "filters \"%s\": \"%.60s\" is not a binlog event name (e.g. "
 			        "\"all dml\", \"drop table\", \"truncate table\")",
 			        f->name, f->events.items[i]);
+	}
+	for (size_t i = 0; i < f->sql_pattern.n; i++) {
+		regex_t re;
+		int rc =
+		        regcomp(&re, f->sql_pattern.items[i], REG_EXTENDED | REG_NOSUB | REG_ICASE);
+		if (rc != 0) {
+			char why[128];
+			regerror(rc, &re, why, sizeof(why));
+			return dm_task_fail(
+			        err, w, f->line,
+			        "filters \"%s\": sql-pattern \"%.80s\" is not a regular "
+			        "expression dm understands (%s); use POSIX extended "
+			        "syntax (\\s \\w \\b work)",
+			        f->name, f->sql_pattern.items[i], why);
+		}
+		regfree(&re);
 	}
 	return 0;
 }

@@ -43,6 +43,10 @@ struct dm_sync {
 	dm_binpos master, syncer;
 	bool safe_now;
 	char *restart_reason;
+	/* counters at the previous status refresh, and the rates since */
+	int64_t sample_ms;
+	long long sample[3];
+	double recent[3]; /* events, rows, transactions per second */
 };
 
 dm_sync *dm_sync_new(const dm_sync_opts *o)
@@ -92,6 +96,7 @@ void dm_sync_free(dm_sync *s)
 	free((char *)s->o.start_gtid);
 	free((char *)s->o.safe_until_name);
 	dm_rules_free(s->o.rules);
+	dm_filter_free(s->o.filter);
 	dm_db_config_fini(&s->source);
 	dm_db_config_fini(&s->target);
 	dm_syncckpt_fini(&s->ck);
@@ -110,6 +115,7 @@ typedef struct binding {
 	dm_tmap *m;
 	const dm_tinfo *t; /* NULL: filtered out */
 	int *to;           /* binlog column -> target column, -1: none */
+	bool drop[4];      /* by DM_CH_*: the binlog filters drop these changes */
 } binding;
 
 typedef struct run {
@@ -205,6 +211,10 @@ static int on_table_map(run_t *r, const MARIADB_RPL_EVENT *ev, dm_err *err)
 	*b = (binding){.m = m};
 	if (!dm_rules_table_allowed(r->s->o.rules, m->schema, m->table))
 		return 0;
+	static const char *const events[4] = {"", "insert", "update", "delete"};
+	for (int k = DM_CH_INSERT; k <= DM_CH_DELETE; k++)
+		b->drop[k] =
+		        dm_filter_drops(r->s->o.filter, m->schema, m->table, events[k], NULL, 0);
 	char *ts, *tt;
 	dm_rules_route(r->s->o.rules, m->schema, m->table, &ts, &tt);
 	int rc = dm_schema_get(r->schema, r->down, ts, tt, &b->t, err);
@@ -282,7 +292,7 @@ static int on_rows(run_t *r, const MARIADB_RPL_EVENT *ev, int op, dm_err *err)
 		                  "a rows event names table id %" PRIu64 " that no TABLE_MAP "
 		                  "announced; the binlog is damaged or was cut",
 		                  (uint64_t)ev->event.rows.table_id);
-	if (b->t == NULL)
+	if (b->t == NULL || b->drop[op])
 		return 0;
 	if (!dm_dispatch_in_txn(r->d))
 		return dm_err_set(err, DM_EINVAL, "row changes outside a transaction");
@@ -413,7 +423,7 @@ static int on_query(run_t *r, const MARIADB_RPL_EVENT *ev, uint64_t start, dm_er
 		return own_txn ? end_txn(r, err) : 0;
 	}
 	err->msg[0] = '\0';
-	char *sql = dm_syncddl_for_target(r->s->o.rules, q, n, &d, err);
+	char *sql = dm_syncddl_for_target(r->s->o.rules, r->s->o.filter, q, n, &d, err);
 	if (sql == NULL && err->msg[0]) {
 		dm_ddl_fini(&d);
 		return -1;
@@ -470,8 +480,16 @@ static void refresh_status(run_t *r, MYSQL *coord)
 		}
 		free(gtid);
 	}
+	int64_t now = dm_clock_mono_ms();
+	long long c[3] = {atomic_load(&s->events), atomic_load(&s->rows), atomic_load(&s->txns)};
 	pthread_mutex_lock(&s->mu);
 	dm_binpos_copy(&s->syncer, &low);
+	if (s->sample_ms > 0 && now > s->sample_ms)
+		for (int i = 0; i < 3; i++)
+			s->recent[i] = (double)(c[i] - s->sample[i]) * 1000.0 /
+			               (double)(now - s->sample_ms);
+	s->sample_ms = now;
+	memcpy(s->sample, c, sizeof(c));
 	pthread_mutex_unlock(&s->mu);
 	dm_binpos_fini(&low);
 }
@@ -490,6 +508,12 @@ static int loop(run_t *r, MYSQL *coord, dm_err *err)
 		}
 		if (rc == 1)
 			return 0;
+		/* Where the event begins, from its own header: a stream started
+		 * by GTID jumps from the head of the file to the transaction, so
+		 * the end of the previous event is not it. */
+		if (ev->next_event_pos >= ev->event_length + 4 &&
+		    (ev->flags & LOG_EVENT_ARTIFICIAL_F) == 0)
+			start = ev->next_event_pos - ev->event_length;
 		int64_t now = dm_clock_mono_ms();
 		if (ev->event_type != HEARTBEAT_LOG_EVENT) {
 			atomic_fetch_add(&s->events, 1);
@@ -671,7 +695,12 @@ static int run_once(dm_sync *s, bool *transient, dm_err *err)
 	dm_binpos_copy(&at->end, &start);
 	r.d = dm_dispatch_new(r.ap, r.nap, r.acks, at, &s->stop);
 	dm_txnpos_unref(at);
-	bool by_gtid = start.name[0] == '\0';
+	/* enable-gtid reads by GTID wherever the start has one, so the stream
+	 * does not depend on the upstream's binlog file names. */
+	bool by_gtid = start.name[0] == '\0' || (s->o.enable_gtid && start.gtid[0]);
+	if (by_gtid)
+		dm_log_info(s->log, "task %s source %s: reading the binlog after GTID %s",
+		            s->o.task, s->o.source_id, start.gtid);
 	dm_binlog_opts bo = {.source = &s->source,
 	                     .what = what,
 	                     .server_id = server_id_of(s),
@@ -774,6 +803,9 @@ json_t *dm_sync_status(dm_sync *s)
 	                  "synced", synced, "safe_mode", s->safe_now);
 	if (s->restart_reason)
 		json_object_set_new(o, "last_restart", json_string(s->restart_reason));
+	json_object_set_new(o, "recent_events_per_second", json_integer((long long)s->recent[0]));
+	json_object_set_new(o, "recent_rps", json_integer((long long)s->recent[1]));
+	json_object_set_new(o, "recent_tps", json_integer((long long)s->recent[2]));
 	pthread_mutex_unlock(&s->mu);
 	free(mb);
 	free(sb);
@@ -785,6 +817,8 @@ json_t *dm_sync_status(dm_sync *s)
 	json_object_set_new(o, "total_rows", json_integer(atomic_load(&s->rows)));
 	json_object_set_new(o, "total_transactions", json_integer(txns));
 	json_object_set_new(o, "total_tps", json_integer(secs > 0 ? txns / secs : txns));
+	long long rows = atomic_load(&s->rows);
+	json_object_set_new(o, "total_rps", json_integer(secs > 0 ? rows / secs : rows));
 	json_object_set_new(o, "seconds_behind_master", json_integer(behind < 0 ? 0 : behind));
 	json_object_set_new(o, "binlog_type", json_string("remote"));
 	json_object_set_new(o, "workers", json_integer(s->o.workers));

@@ -33,6 +33,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "migrate/filter.h"
 #include "migrate/rules.h"
 #include "mysql/conn.h"
 
@@ -43,11 +44,12 @@ typedef struct dm_sync_opts {
 	const dm_db_config *source; /* copied */
 	const dm_db_config *target; /* copied */
 	dm_rules *rules;            /* owned by the unit from dm_sync_new on */
+	dm_filter *filter;          /* binlog event filters; may be NULL; owned too */
 	int workers;                /* appliers (worker-count) */
 	int batch;                  /* rows per statement */
 	bool safe_mode;             /* always */
 	uint32_t server_id;         /* of the binlog stream; non-zero */
-	bool enable_gtid;           /* start from start_gtid when there is no file */
+	bool enable_gtid;           /* read the binlog by GTID whenever one is known */
 	/* Where to start when the target has no checkpoint yet; start_name
 	 * NULL: the upstream's current position. */
 	const char *start_name;

@@ -36,11 +36,42 @@ bool dm_syncddl_already_applied(unsigned int no)
 	}
 }
 
+/* DM's event name for a statement kind. */
+static const char *event_name(dm_ddl_kind k)
+{
+	switch (k) {
+	case DM_DDL_CREATE_DATABASE: return "create database";
+	case DM_DDL_DROP_DATABASE: return "drop database";
+	case DM_DDL_ALTER_DATABASE: return "alter database";
+	case DM_DDL_CREATE_TABLE: return "create table";
+	case DM_DDL_ALTER_TABLE: return "alter table";
+	case DM_DDL_DROP_TABLE: return "drop table";
+	case DM_DDL_RENAME_TABLE: return "rename table";
+	case DM_DDL_TRUNCATE_TABLE: return "truncate table";
+	case DM_DDL_CREATE_INDEX: return "create index";
+	case DM_DDL_DROP_INDEX: return "drop index";
+	default: return "";
+	}
+}
+
+/* The name the binlog filters judge name i by: a RENAME's target and a
+ * CREATE ... LIKE source or ALTER ... RENAME target go with the statement's
+ * own table. */
+static size_t filtered_as(const dm_ddl *d, size_t i)
+{
+	if (d->kind == DM_DDL_RENAME_TABLE)
+		return i & ~(size_t)1;
+	if (d->kind == DM_DDL_CREATE_TABLE || d->kind == DM_DDL_ALTER_TABLE)
+		return 0;
+	return i;
+}
+
 /* The DDL with routed names, or NULL when the filters leave it out. */
-char *dm_syncddl_for_target(const dm_rules *rules, const char *q, size_t n, const dm_ddl *d,
-                            dm_err *err)
+char *dm_syncddl_for_target(const dm_rules *rules, const dm_filter *filter, const char *q, size_t n,
+                            const dm_ddl *d, dm_err *err)
 {
 	size_t allowed = 0;
+	bool *keep = dm_xcalloc(d->nnames + 1, sizeof(bool));
 	for (size_t i = 0; i < d->nnames; i++) {
 		const dm_ddl_name *nm = &d->names[i];
 		if (nm->schema == NULL) {
@@ -48,14 +79,20 @@ char *dm_syncddl_for_target(const dm_rules *rules, const char *q, size_t n, cons
 			           "a DDL names `%s` without a database and the session had none; "
 			           "statement: %.*s",
 			           nm->table ? nm->table : "?", (int)(n < 300 ? n : 300), q);
+			free(keep);
 			return NULL;
 		}
-		bool ok = nm->table ? dm_rules_table_allowed(rules, nm->schema, nm->table)
-		                    : dm_rules_schema_allowed(rules, nm->schema);
-		allowed += ok;
+		const dm_ddl_name *fn = &d->names[filtered_as(d, i)];
+		keep[i] = (nm->table ? dm_rules_table_allowed(rules, nm->schema, nm->table)
+		                     : dm_rules_schema_allowed(rules, nm->schema)) &&
+		          (fn->schema == NULL || !dm_filter_drops(filter, fn->schema, fn->table,
+		                                                  event_name(d->kind), q, n));
+		allowed += keep[i];
 	}
-	if (allowed == 0)
+	if (allowed == 0) {
+		free(keep);
 		return NULL;
+	}
 	char **schemas = dm_xcalloc(d->nnames + 1, sizeof(char *));
 	char **tables = dm_xcalloc(d->nnames + 1, sizeof(char *));
 	for (size_t i = 0; i < d->nnames; i++)
@@ -77,7 +114,7 @@ char *dm_syncddl_for_target(const dm_rules *rules, const char *q, size_t n, cons
 		dm_buf_puts(&b, "DROP TABLE IF EXISTS ");
 		bool first = true;
 		for (size_t i = 0; i < d->nnames; i++) {
-			if (!dm_rules_table_allowed(rules, d->names[i].schema, d->names[i].table))
+			if (!keep[i])
 				continue;
 			if (!first)
 				dm_buf_puts(&b, ", ");
@@ -87,7 +124,8 @@ char *dm_syncddl_for_target(const dm_rules *rules, const char *q, size_t n, cons
 		out = dm_buf_detach(&b);
 	} else {
 		dm_err_set(err, DM_EINVAL,
-		           "a DDL touches tables the block-allow-list both keeps and leaves out, "
+		           "a DDL touches tables the block-allow-list or filters both keep and "
+		           "leave out, "
 		           "and cannot be split; apply it on the target by hand, then skip it; "
 		           "statement: %.*s",
 		           (int)(n < 300 ? n : 300), q);
@@ -98,6 +136,7 @@ char *dm_syncddl_for_target(const dm_rules *rules, const char *q, size_t n, cons
 	}
 	free(schemas);
 	free(tables);
+	free(keep);
 	return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "migrate/ddl.h"
+#include "migrate/filter.h"
 #include "migrate/rules.h"
 #include "migrate/schema.h"
 
@@ -21,11 +22,11 @@ bool dm_syncddl_is(const char *q, size_t n, const char *w);
 bool dm_syncddl_already_applied(unsigned int mysql_errno);
 
 /* The DDL with routed names (malloc'd). NULL with err untouched when the
- * block-allow-list leaves it out; NULL with err filled when it cannot be
- * applied (no database for a name, or a mix of kept and dropped tables
- * that is not a DROP TABLE). Clear err->msg before calling. */
-char *dm_syncddl_for_target(const dm_rules *rules, const char *q, size_t n, const dm_ddl *d,
-                            dm_err *err);
+ * block-allow-list or the binlog filters (may be NULL) leave it out; NULL with err filled when it
+ * cannot be applied (no database for a name, or a mix of kept and dropped tables that is not a DROP
+ * TABLE). Clear err->msg before calling. */
+char *dm_syncddl_for_target(const dm_rules *rules, const dm_filter *filter, const char *q, size_t n,
+                            const dm_ddl *d, dm_err *err);
 
 /* Drops the cached shapes of every target table the DDL names. */
 void dm_syncddl_forget(dm_schema *schema, const dm_rules *rules, const dm_ddl *d);

@@ -40,8 +40,13 @@ struct dm_subtask {
 static int make_sync(dm_subtask *s, dm_sync **out, dm_err *err)
 {
 	dm_rules *rules;
+	dm_filter *filter;
 	if (dm_rules_new(&s->cfg, s->inst, &rules, err) < 0)
 		return -1;
+	if (dm_filter_new(&s->cfg, s->inst, &filter, err) < 0) {
+		dm_rules_free(rules);
+		return -1;
+	}
 	dm_task_units u;
 	dm_task_config_units(&s->cfg, s->inst, &u);
 	const char *meta = s->cfg.meta_schema ? s->cfg.meta_schema : "dm_meta";
@@ -51,6 +56,7 @@ static int make_sync(dm_subtask *s, dm_sync **out, dm_err *err)
 	                  .source = &s->up,
 	                  .target = &s->down,
 	                  .rules = rules,
+	                  .filter = filter,
 	                  .workers = (int)u.sync_threads,
 	                  .batch = (int)u.batch,
 	                  .safe_mode = u.safe_mode,
@@ -94,8 +100,10 @@ static int make_sync(dm_subtask *s, dm_sync **out, dm_err *err)
 	o.safe_until_pos = safe_pos;
 	if (rc == 0)
 		*out = dm_sync_new(&o);
-	else
+	else {
 		dm_rules_free(rules);
+		dm_filter_free(filter);
+	}
 	free(name);
 	free(gtid);
 	free(safe);

@@ -12,9 +12,12 @@
 
 #include "config/task.h"
 #include "migrate/ddl.h"
+#include "migrate/filter.h"
 #include "migrate/rules.h"
 #include "migrate/syncckpt.h"
 #include "migrate/syncddl.h"
+
+static dm_filter *g_filter; /* the task's filters, set by rules() */
 
 static dm_rules *rules(void)
 {
@@ -38,16 +41,32 @@ static dm_rules *rules(void)
 	                        "  shop:\n"
 	                        "    schema-pattern: \"shop\"\n"
 	                        "    target-schema: \"shop_copy\"\n"
+	                        "filters:\n"
+	                        "  no-truncate:\n"
+	                        "    schema-pattern: \"shop\"\n"
+	                        "    table-pattern: \"log*\"\n"
+	                        "    events: [\"truncate table\", \"Delete\"]\n"
+	                        "    action: Ignore\n"
+	                        "  no-index:\n"
+	                        "    schema-pattern: \"shard_*\"\n"
+	                        "    sql-pattern: [\"^ALTER\\\\s+TABLE.*ADD\\\\s+INDEX\"]\n"
+	                        "    action: Ignore\n"
+	                        "  only-dml:\n"
+	                        "    schema-pattern: \"shard_9\"\n"
+	                        "    events: [\"all dml\", \"create table\"]\n"
+	                        "    action: Do\n"
 	                        "mysql-instances:\n"
 	                        "  - source-id: s1\n"
 	                        "    block-allow-list: bal\n"
-	                        "    route-rules: [\"shards\", \"shop\"]\n";
+	                        "    route-rules: [\"shards\", \"shop\"]\n"
+	                        "    filter-rules: [\"no-truncate\", \"no-index\", \"only-dml\"]\n";
 	dm_task_config cfg;
 	dm_err err;
 	if (dm_task_config_load_text(y, sizeof(y) - 1, "task.yaml", &cfg, &err) < 0)
 		fail_msg("%s", err.msg);
 	dm_rules *r = NULL;
 	assert_int_equal(dm_rules_new(&cfg, 0, &r, &err), 0);
+	assert_int_equal(dm_filter_new(&cfg, 0, &g_filter, &err), 0);
 	dm_task_config_fini(&cfg);
 	return r;
 }
@@ -61,7 +80,7 @@ static char *target(dm_rules *r, const char *sql, const char *db)
 	if (dm_ddl_parse(sql, strlen(sql), db, &d, &err) < 0)
 		fail_msg("parse: %s", err.msg);
 	err.msg[0] = '\0';
-	char *out = dm_syncddl_for_target(r, sql, strlen(sql), &d, &err);
+	char *out = dm_syncddl_for_target(r, g_filter, sql, strlen(sql), &d, &err);
 	dm_ddl_fini(&d);
 	if (out == NULL && err.msg[0])
 		return strdup("ERR");
@@ -102,6 +121,39 @@ static void test_routes_and_filters(void **state)
 	/* no database anywhere */
 	expect(r, "ALTER TABLE t ADD c INT", NULL, "ERR");
 	dm_rules_free(r);
+	dm_filter_free(g_filter);
+}
+
+static void test_binlog_filters(void **state)
+{
+	(void)state;
+	dm_rules *r = rules();
+	const dm_filter *f = g_filter;
+	/* Ignore by event name, on matching tables only */
+	expect(r, "TRUNCATE TABLE shop.logs", NULL, NULL);
+	expect(r, "truncate shop.t", NULL, "truncate `shop_copy`.`t`");
+	assert_true(dm_filter_drops(f, "shop", "log1", "delete", NULL, 0));
+	assert_true(dm_filter_drops(f, "SHOP", "LOG1", "delete", NULL, 0)); /* case */
+	assert_false(dm_filter_drops(f, "shop", "log1", "insert", NULL, 0));
+	assert_false(dm_filter_drops(f, "shop", "t", "delete", NULL, 0));
+	/* a table rule does not judge a database statement */
+	assert_false(dm_filter_drops(f, "shop", NULL, "truncate table", NULL, 0));
+	/* Ignore by SQL: the statement is dropped, others on the table pass */
+	expect(r, "ALTER TABLE shard_1.orders_2 ADD INDEX (x)", NULL, NULL);
+	expect(r, "ALTER TABLE shard_1.orders_2 ADD COLUMN x INT", NULL,
+	       "ALTER TABLE `merged`.`orders` ADD COLUMN x INT");
+	/* Do lists what passes: only DML and CREATE TABLE in shard_9 */
+	assert_false(dm_filter_drops(f, "shard_9", "a", "update", NULL, 0));
+	expect(r, "CREATE TABLE shard_9.a (id INT)", NULL, "CREATE TABLE `shard_9`.`a` (id INT)");
+	expect(r, "DROP TABLE shard_9.a", NULL, NULL);
+	expect(r, "DROP DATABASE shard_9", NULL, NULL);
+	/* a DROP across the filters keeps what passes */
+	expect(r, "DROP TABLE shard_9.a, shard_1.b", NULL, "DROP TABLE IF EXISTS `shard_1`.`b`");
+	/* a RENAME is judged by its source table */
+	expect(r, "RENAME TABLE shard_9.a TO shard_9.b", NULL, NULL);
+	assert_false(dm_filter_drops(NULL, "shop", "log1", "delete", NULL, 0));
+	dm_rules_free(r);
+	dm_filter_free(g_filter);
 }
 
 static void test_words_and_errors(void **state)
@@ -144,6 +196,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_routes_and_filters),
+	        cmocka_unit_test(test_binlog_filters),
 	        cmocka_unit_test(test_words_and_errors),
 	        cmocka_unit_test(test_positions),
 	};
