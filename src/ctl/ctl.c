@@ -296,6 +296,9 @@ static void usage(FILE *out)
 	        "  --ssl-ca FILE                  CA that signed dm-master's certificate\n"
 	        "  --ssl-cert FILE                this client's certificate (for TLS)\n"
 	        "  --ssl-key FILE                 its private key\n"
+	        "  --cluster NAME                 a cluster deployed by dm-cluster: its master's\n"
+	        "                                 address and certificates (no "
+	        "--master-addr/--ssl-*)\n"
 	        "  --rpc-timeout SECONDS          per request (default %d; 30s, 10m work too)\n"
 	        "  -s, --source SOURCE-ID         limit a command to sources (repeatable)\n"
 	        "  -h, --help                     this text; `dmctl COMMAND --help` for one\n"
@@ -511,8 +514,10 @@ static int setup(dm_ctl *ctl, const dm_ctl_args *a, const dm_ctl_cmd *cmd)
 {
 	dm_err err;
 	if (a->cluster) {
-		dm_ctl_fail(ctl, "--cluster is not available yet (dm-cluster comes later); give "
-		                 "--master-addr instead");
+		/* The dmctl program resolves --cluster (src/ctl/main.c) before
+		 * calling dm_ctl_main; only another caller gets here. */
+		dm_ctl_fail(ctl, "--cluster is resolved by the dmctl program; give --master-addr "
+		                 "and --ssl-* instead");
 		return DM_CTL_EXIT_USAGE;
 	}
 	if (a->sources.n > 0 && !cmd->takes_sources)

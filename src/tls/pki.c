@@ -276,6 +276,34 @@ static EVP_PKEY *read_key(const char *what, const char *path, dm_err *err)
 	return k;
 }
 
+int dm_pki_check_ca(const char *cert_path, const char *key_path, dm_err *err)
+{
+	int rc = -1;
+	X509 *ca = read_cert("ca-cert", cert_path, err);
+	EVP_PKEY *key = ca != NULL ? read_key("ca-key", key_path, err) : NULL;
+	if (ca == NULL || key == NULL)
+		goto out;
+	if (X509_check_private_key(ca, key) != 1) {
+		ERR_clear_error();
+		dm_err_set(err, DM_ETLS,
+		           "ca-key %s does not match ca-cert %s: give the key the CA certificate "
+		           "was made with",
+		           key_path, cert_path);
+		goto out;
+	}
+	if (X509_check_ca(ca) < 1) {
+		dm_err_set(err, DM_ETLS,
+		           "ca-cert %s is not a CA certificate (no basicConstraints CA:TRUE)",
+		           cert_path);
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 int dm_pki_issue(const dm_pki_issue_opts *o, dm_err *err)
 {
 	if (check_cn(o->cn, err) < 0 || check_paths(o->cert_path, o->key_path, err) < 0)

@@ -46,6 +46,11 @@ typedef struct dm_pki_issue_opts {
  * serial. The key is written before the certificate. */
 int dm_pki_issue(const dm_pki_issue_opts *o, dm_err *err);
 
+/* Checks that cert_path holds a CA certificate (basicConstraints CA:TRUE)
+ * and key_path its unencrypted private key, before anything is issued
+ * with them. Reads only. */
+int dm_pki_check_ca(const char *cert_path, const char *key_path, dm_err *err);
+
 #define DM_PKI_NAME_MAX 256
 
 typedef struct dm_pki_info {
