@@ -302,6 +302,15 @@ static void test_errors(void **state)
 	free(want);
 	assert_int_equal((unsigned char)info.cn[0], 0x5a);
 
+	/* Importing a CA checks the pair first. */
+	assert_int_equal(dm_pki_check_ca(ca, ca_key, &err), 0);
+	assert_int_equal(dm_pki_check_ca(ca, ca2_key, &err), -1);
+	assert_non_null(strstr(err.msg, "does not match ca-cert"));
+	assert_int_equal(dm_pki_check_ca(cert, key, &err), -1);
+	assert_non_null(strstr(err.msg, "is not a CA certificate"));
+	assert_int_equal(dm_pki_check_ca(ca, ca, &err), -1);
+	assert_non_null(strstr(err.msg, "not an unencrypted PEM private key"));
+
 	free(ca);
 	free(ca_key);
 	free(ca2_key);
