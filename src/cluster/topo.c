@@ -71,6 +71,9 @@ int dm_topo_check_name(const char *what, const char *name, dm_err *err)
 
 char *dm_topo_inst_addr(const dm_topo_inst *i)
 {
+	/* The daemons listen on addresses, not names. */
+	if (strcmp(i->host, "localhost") == 0)
+		return dm_xasprintf("127.0.0.1:%d", i->port);
 	if (strchr(i->host, ':'))
 		return dm_xasprintf("[%s]:%d", i->host, i->port);
 	return dm_xasprintf("%s:%d", i->host, i->port);

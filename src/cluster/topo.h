@@ -71,7 +71,8 @@ void dm_topo_free(dm_topo *t);
 bool dm_topo_host_is_loopback(const char *host);
 /* "dm-master" / "dm-worker": the program, and the CN of its certificate. */
 const char *dm_topo_role_name(dm_topo_role role);
-/* "host:port", "[::1]:port" for IPv6. Caller frees. */
+/* "host:port", "[::1]:port" for IPv6; "localhost" becomes 127.0.0.1
+ * (dm-master and dm-worker do not resolve names). Caller frees. */
 char *dm_topo_inst_addr(const dm_topo_inst *i);
 /* <deploy_dir>/dm-master-<port>. Caller frees. */
 char *dm_topo_inst_dir(const dm_topo *t, const dm_topo_inst *i);

@@ -81,7 +81,10 @@ static void test_parse_full(void **state)
 	assert_string_equal(w1->config[1].toml, "\"json\"");
 	/* A missing name is made from role and port. */
 	assert_string_equal(w2->name, "dm-worker-8263");
-	char *a = dm_topo_inst_addr(w2);
+	char *a = dm_topo_inst_addr(w1);
+	assert_string_equal(a, "127.0.0.1:8262"); /* daemons do not resolve names */
+	free(a);
+	a = dm_topo_inst_addr(w2);
 	assert_string_equal(a, "[::1]:8263");
 	free(a);
 	char *d = dm_topo_inst_dir(t, w1);
