@@ -41,6 +41,21 @@ int dm_cluster_probe_master(dm_http_client *c, const dm_topo_inst *i, dm_err *er
 		rc = dm_err_set(err, DM_EINVAL, "GET /api/v1/cluster/masters answered HTTP %ld%s%s",
 		                status, msg ? ": " : "", msg ? msg : "");
 	}
+	/* Another process on the port (another cluster's master, say) is
+	 * not this instance. */
+	bool named = false;
+	size_t k;
+	const json_t *one;
+	json_array_foreach(json_object_get(body, "data"), k, one)
+	{
+		const char *n = json_string_value(json_object_get(one, "name"));
+		named |= n && strcmp(n, i->name) == 0;
+	}
+	if (rc == 0 && !named)
+		rc = dm_err_set(
+		        err, DM_ECONFLICT,
+		        "another dm-master, not \"%s\", answers on its address (port taken?)",
+		        i->name);
 	json_decref(body);
 	return rc;
 }

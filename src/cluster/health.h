@@ -19,7 +19,8 @@
  * when the TLS material does not load. */
 dm_http_client *dm_cluster_client_new(const dm_cluster_meta *m, long timeout_ms, dm_err *err);
 
-/* 0 when the master i answers GET /api/v1/cluster/masters with 200. */
+/* 0 when the master i answers GET /api/v1/cluster/masters with 200 and
+ * its own name (not another master that holds the port). */
 int dm_cluster_probe_master(dm_http_client *c, const dm_topo_inst *i, dm_err *err);
 
 /* The masters' worker list (the API's "data" array, new reference) in

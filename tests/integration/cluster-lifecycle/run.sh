@@ -220,6 +220,19 @@ step 'help answers for every command' eval '
 		"$DC" $c --help | grep -q "dm-cluster $c" || exit 1
 	done; "$DC" --help | grep -q DM_CLUSTER_HOME'
 
+cat >busy.yaml <<YAML
+global:
+  deploy_dir: $T/deploy4
+master_servers:
+  - {host: 127.0.0.1, port: $MP, name: busy}
+YAML
+step 'a master that cannot start is reported with its log' eval '
+	"$DC" deploy c4 busy.yaml && not "$DC" start c4 --timeout 10 >busy.out 2>&1 && cat busy.out &&
+	grep -q "dm-master busy (127.0.0.1:$MP)" busy.out &&
+	grep -q "see its log $T/deploy4/dm-master-$MP/log/dm-master.log" busy.out &&
+	"$DC" display c4 --json | jq -e ".instances[0].status == \"down\"" &&
+	"$DC" destroy c4 --yes'
+
 # ---- destroy ---------------------------------------------------------------
 ALL=$(pids_of c1; pids_of c2)
 step 'destroy without --yes deletes nothing' eval 'not "$DC" destroy c2 && [[ -d $T/home/c2 && -d $T/deploy2 ]]'
