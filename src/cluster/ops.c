@@ -205,8 +205,6 @@ int dm_cluster_deploy(dm_cluster_ctx *ctx, const char *name, const char *topo_pa
 	        name, dm_tls_mode_name(m->tls.mode), name);
 	rc = 0;
 out:
-	if (rc < 0 && m == NULL)
-		rc = -1;
 	dm_cluster_meta_free(m);
 	dm_topo_free(topo);
 	free(text);

@@ -27,7 +27,7 @@ typedef struct dm_cluster_ctx {
 
 /* Checks everything (name free, topology, CA options, binaries, instance
  * directories absent), then writes the metadata dir, the PKI when
- * global.enable_tls is true (or a CA is given), and the instance
+ * global.enable_tls is true (a CA to import needs it), and the instance
  * directories with their configs. On failure, whatever it wrote is
  * removed again. */
 int dm_cluster_deploy(dm_cluster_ctx *ctx, const char *name, const char *topo_path,
