@@ -20,6 +20,9 @@
 #                            open (its transaction uncommitted) until
 #   unhold NAME              ends that session: the transaction rolls back
 #   lock_waits               how many `down` transactions wait for a lock
+#   stop_writers             stops the loads whose PIDs are in WRITER_PIDS
+#   all_same SCHEMA [EXCEPT] every table but EXCEPT equal on both sides
+#   converges SECS SCHEMA [EXCEPT]  all_same within SECS seconds
 
 PASS='mig-Pw-7'
 
@@ -144,4 +147,47 @@ unhold() {
 
 lock_waits() {
 	mariadb_sql down "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"
+}
+
+# Background writer loads: start one with `writer_cmd | mariadb ... &` and
+# add its PID to WRITER_PIDS; they loop until $T/stop-writers exists.
+WRITER_PIDS=()
+stop_writers() {
+	local pid
+	[[ -n ${T:-} ]] && : >"$T/stop-writers"
+	for pid in "${WRITER_PIDS[@]}"; do
+		local deadline=$((SECONDS + 20))
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && dm_stop "$pid" 5
+		wait "$pid" 2>/dev/null
+	done
+	WRITER_PIDS=()
+	return 0
+}
+
+# tables_of DB SCHEMA [EXCEPT]: the schema's table names, sorted
+tables_of() {
+	mariadb_sql "$1" "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$2' AND TABLE_NAME <> '${3:-}' ORDER BY 1" | tr '\n' ' '
+}
+
+# all_same SCHEMA [EXCEPT]: the same tables on both sides, each with the
+# same rows (raw bytes, in the order of all their columns) and checksum
+all_same() {
+	local a b t cols
+	a=$(tables_of up "$1" "${2:-}") && b=$(tables_of down "$1" "${2:-}") || return 1
+	[[ $a == "$b" ]] || { echo "tables differ: up [$a] down [$b]"; return 1; }
+	for t in $a; do
+		cols=$(mariadb_sql up "SELECT GROUP_CONCAT(CONCAT('\`', COLUMN_NAME, '\`') ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$1' AND TABLE_NAME = '$t'")
+		same "$1.$t" "$1.$t" "$cols" || return 1
+	done
+}
+
+# converges SECS SCHEMA [EXCEPT]: all_same holds within SECS seconds
+converges() {
+	local deadline=$(($1 + SECONDS))
+	while ((SECONDS < deadline)); do
+		all_same "$2" "${3:-}" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	all_same "$2" "${3:-}"
 }
