@@ -20,6 +20,14 @@ static int check_tls_mode(const void *v, dm_err *err)
 	return (s == NULL || *s == '\0') ? 0 : dm_tls_mode_parse(s, &m, err);
 }
 
+static int check_tls_client(const void *v, dm_err *err)
+{
+	const char *s = *(char *const *)v;
+	if (strcmp(s, "auto") == 0 || strcmp(s, "on") == 0 || strcmp(s, "off") == 0)
+		return 0;
+	return dm_err_set(err, DM_EINVAL, "must be \"auto\", \"on\" or \"off\", not \"%s\"", s);
+}
+
 static int check_log_level(const void *v, dm_err *err)
 {
 	dm_log_level l;
@@ -112,6 +120,12 @@ static int check_addr_list(const void *v, dm_err *err)
 	         .def = "",                                                                        \
 	         .check = check_tls_mode,                                                          \
 	         .help = "off, permissive or strict; default strict with certificates, else off"}, \
+	        {.key = "tls-client",                                                              \
+	         .kind = DM_BIND_STRING,                                                           \
+	         .offset = offsetof(T, c.tls_client),                                              \
+	         .def = "auto",                                                                    \
+	         .check = check_tls_client,                                                        \
+	         .help = "calls to peers over TLS: auto (unless tls-mode is off), on or off"},     \
 	{                                                                                          \
 		.key = "tls-min-version", .kind = DM_BIND_STRING,                                  \
 		.offset = offsetof(T, c.tls_min_version), .def = "1.2",                            \
@@ -296,6 +310,19 @@ static int validate_common(dm_daemon_common *c, const char *listen, const char *
 		c->tls_mode_v = (has_cert || *c->ssl_ca) ? DM_TLS_STRICT : DM_TLS_OFF;
 	free(c->tls_mode);
 	c->tls_mode = dm_xstrdup(dm_tls_mode_name(c->tls_mode_v));
+	/* tls-client refines permissive only: a plaintext server has no TLS
+	 * material to call with, and a strict one's peers are strict too. */
+	if (strcmp(c->tls_client, "auto") == 0)
+		c->tls_client_v = c->tls_mode_v != DM_TLS_OFF;
+	else if (c->tls_mode_v == DM_TLS_PERMISSIVE)
+		c->tls_client_v = strcmp(c->tls_client, "on") == 0;
+	else if ((strcmp(c->tls_client, "on") == 0) != (c->tls_mode_v != DM_TLS_OFF))
+		return dm_err_set(err, DM_EINVAL,
+		                  "tls-client \"%s\" contradicts tls-mode %s: it may differ from "
+		                  "the mode's default only with tls-mode permissive",
+		                  c->tls_client, c->tls_mode);
+	else
+		c->tls_client_v = c->tls_mode_v != DM_TLS_OFF;
 	if (c->tls_mode_v != DM_TLS_OFF) {
 		dm_tls_settings s;
 		dm_tls_settings_init(&s);
@@ -333,6 +360,13 @@ void dm_daemon_tls_settings(const dm_daemon_common *c, dm_tls_settings *out)
 	out->allowed_cn = dm_xcalloc(c->cert_allowed_cn.n + 1, sizeof(char *));
 	for (size_t i = 0; i < c->cert_allowed_cn.n; i++)
 		out->allowed_cn[i] = dm_xstrdup(c->cert_allowed_cn.items[i]);
+}
+
+void dm_daemon_client_tls_settings(const dm_daemon_common *c, dm_tls_settings *out)
+{
+	dm_daemon_tls_settings(c, out);
+	if (!c->tls_client_v)
+		out->mode = DM_TLS_OFF;
 }
 
 void dm_master_config_fini(dm_master_config *cfg)

@@ -30,11 +30,17 @@ typedef struct dm_daemon_common {
 	char *ssl_key;
 	dm_strlist cert_allowed_cn;
 	char *tls_mode; /* "" until validated: then off|permissive|strict */
+	/* Whether this daemon's own calls to its peers (worker -> master,
+	 * master -> worker) use TLS: "auto" (TLS unless tls-mode is off), "on"
+	 * or "off". "off" with tls-mode permissive is the step of a roll-out
+	 * where servers already accept TLS but clients still talk plaintext. */
+	char *tls_client;
 	char *tls_min_version;
 	/* Resolved by validation. */
 	dm_log_level log_level_v;
 	dm_log_format log_format_v;
 	dm_tls_mode tls_mode_v;
+	bool tls_client_v;
 } dm_daemon_common;
 
 typedef struct dm_master_config {
@@ -62,6 +68,10 @@ void dm_worker_config_fini(dm_worker_config *cfg);
 /* TLS settings for this daemon's links (server and client roles use the
  * same files). out must be initialised; its old contents are replaced. */
 void dm_daemon_tls_settings(const dm_daemon_common *c, dm_tls_settings *out);
+
+/* The settings for this daemon's HTTP client to its peers: the same files,
+ * mode off when tls-client resolves to off. out as above. */
+void dm_daemon_client_tls_settings(const dm_daemon_common *c, dm_tls_settings *out);
 
 /* The listener's server-role TLS: *ret is NULL when tls-mode is off.
  * Fails, naming the file, when the material does not load; warnings

@@ -10,9 +10,11 @@ static void handle_masters(dm_http_req *req, void *arg)
 	dm_master *m = arg;
 	const char *scheme = m->cfg.c.tls_mode_v == DM_TLS_OFF ? "http" : "https";
 	char *url = dm_xasprintf("%s://%s", scheme, m->cfg.c.advertise_addr);
-	json_t *one = json_pack("{s:s, s:b, s:b, s:s, s:s, s:s}", "name", m->cfg.c.name, "alive", 1,
-	                        "leader", 1, "addr", url, "tls_mode", m->cfg.c.tls_mode, "version",
-	                        DM_MASTER_VERSION);
+	/* tls_client and reloads let dm-cluster see that a SIGHUP took. */
+	json_t *one = json_pack("{s:s, s:b, s:b, s:s, s:s, s:b, s:I, s:s}", "name", m->cfg.c.name,
+	                        "alive", 1, "leader", 1, "addr", url, "tls_mode", m->cfg.c.tls_mode,
+	                        "tls_client", m->cfg.c.tls_client_v, "reloads",
+	                        (json_int_t)m->reloads, "version", DM_MASTER_VERSION);
 	free(url);
 	dm_http_reply_json(req, 200, json_pack("{s:i, s:[o]}", "total", 1, "data", one));
 }
@@ -21,9 +23,12 @@ static void handle_workers(dm_http_req *req, void *arg)
 {
 	dm_master *m = arg;
 	json_t *data = json_array();
-	const char *scheme = m->cfg.c.tls_mode_v == DM_TLS_OFF ? "http" : "https";
+	const char *own = m->cfg.c.tls_mode_v == DM_TLS_OFF ? "http" : "https";
 	for (size_t i = 0; i < m->nworkers; i++) {
 		dm_mworker *w = &m->workers[i];
+		/* The worker's own scheme: its tls-mode may differ from ours
+		 * while TLS is rolled out. */
+		const char *scheme = w->scheme ? w->scheme : own;
 		char *source = dm_master_bound_source(m, w->name);
 		const char *stage = !w->online ? "offline" : source ? "bound" : "free";
 		char *url = dm_xasprintf("%s://%s", scheme, w->addr);

@@ -62,8 +62,9 @@ static void handle_register(dm_http_req *req, void *arg)
 	}
 	char *key = dm_xasprintf("/dm/worker/%s", name);
 	json_int_t ttl = json_integer_value(json_object_get(body, "keepalive_ttl"));
-	json_t *rec = json_pack("{s:s, s:s, s:I}", "name", name, "addr", addr, "keepalive_ttl",
-	                        ttl > 0 ? ttl : (json_int_t)60);
+	const char *scheme = json_string_value(json_object_get(body, "scheme"));
+	json_t *rec = json_pack("{s:s, s:s, s:I, s:s?}", "name", name, "addr", addr,
+	                        "keepalive_ttl", ttl > 0 ? ttl : (json_int_t)60, "scheme", scheme);
 	int rc = dm_master_put_json(m, key, rec, &err);
 	json_decref(rec);
 	free(key);
@@ -73,6 +74,7 @@ static void handle_register(dm_http_req *req, void *arg)
 	}
 	bool was_online = w && w->online;
 	w = dm_master_worker_add(m, name, addr);
+	dm_master_worker_set_scheme(w, scheme);
 	set_ttl(w, body);
 	w->online = true;
 	w->last_seen_ms = dm_clock_mono_ms();
@@ -103,6 +105,8 @@ static void handle_keepalive(dm_http_req *req, void *arg)
 	w->online = true;
 	w->last_seen_ms = dm_clock_mono_ms();
 	set_ttl(w, body);
+	/* A worker reloaded into another tls-mode says so in its keepalives. */
+	dm_master_worker_set_scheme(w, json_string_value(json_object_get(body, "scheme")));
 	json_t *st = json_object_get(body, "subtasks");
 	if (json_is_array(st)) {
 		json_decref(w->reported);

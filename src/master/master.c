@@ -188,6 +188,14 @@ dm_mworker *dm_master_worker_add(dm_master *m, const char *name, const char *add
 	return w;
 }
 
+void dm_master_worker_set_scheme(dm_mworker *w, const char *scheme)
+{
+	if (scheme == NULL || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		return;
+	free(w->scheme);
+	w->scheme = dm_xstrdup(scheme);
+}
+
 void dm_master_worker_remove(dm_master *m, const char *name)
 {
 	dm_mworker *w = dm_master_worker(m, name);
@@ -195,6 +203,7 @@ void dm_master_worker_remove(dm_master *m, const char *name)
 		return;
 	free(w->name);
 	free(w->addr);
+	free(w->scheme);
 	json_decref(w->reported);
 	size_t i = (size_t)(w - m->workers);
 	memmove(w, w + 1, (m->nworkers - i - 1) * sizeof(*w));
@@ -249,12 +258,11 @@ static dm_http_client *worker_client(const dm_master_config *cfg, dm_err *err)
 {
 	dm_tls_settings s;
 	dm_tls_settings_init(&s);
-	dm_daemon_tls_settings(&cfg->c, &s);
+	dm_daemon_client_tls_settings(&cfg->c, &s);
 	/* The master's own allowed-CN list is for its clients; as a client it
 	 * checks the worker's certificate against the CA and address. */
 	dm_http_client_opts o = {.connect_timeout_ms = 3000, .timeout_ms = 10000};
-	dm_http_client *c =
-	        dm_http_client_new(cfg->c.tls_mode_v == DM_TLS_OFF ? NULL : &s, &o, err);
+	dm_http_client *c = dm_http_client_new(cfg->c.tls_client_v ? &s : NULL, &o, err);
 	dm_tls_settings_fini(&s);
 	return c;
 }
@@ -296,8 +304,12 @@ static void reload(void *arg)
 	log_tls_warnings(m);
 	dm_master_config_fini(&m->cfg);
 	m->cfg = cfg;
-	dm_log_info(m->log, "reloaded: tls-mode %s, log-level %s, %zu idle connections closed",
-	            m->cfg.c.tls_mode, m->cfg.c.log_level, closed);
+	m->reloads++;
+	dm_log_info(m->log,
+	            "reloaded: tls-mode %s, log-level %s, tls-client %s, %zu idle connections "
+	            "closed",
+	            m->cfg.c.tls_mode, m->cfg.c.log_level, m->cfg.c.tls_client_v ? "on" : "off",
+	            closed);
 }
 
 static void on_shutdown(void *arg)
@@ -328,6 +340,7 @@ static int load_workers(dm_master *m, dm_err *err)
 	{
 		const char *addr = json_string_value(json_object_get(v, "addr"));
 		dm_mworker *w = dm_master_worker_add(m, name, addr ? addr : "");
+		dm_master_worker_set_scheme(w, json_string_value(json_object_get(v, "scheme")));
 		json_int_t ttl = json_integer_value(json_object_get(v, "keepalive_ttl"));
 		if (ttl > 0)
 			w->ttl_ms = ttl * 1000;

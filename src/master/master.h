@@ -28,6 +28,9 @@
 typedef struct dm_mworker {
 	char *name;
 	char *addr;
+	/* "http" or "https" as the worker says it serves (its tls-mode);
+	 * NULL until it says (an older worker): the master's own is shown. */
+	char *scheme;
 	int64_t ttl_ms;
 	int64_t last_seen_ms; /* monotonic; 0 = not heard from since start */
 	bool online;
@@ -53,6 +56,7 @@ typedef struct dm_master {
 	dm_mworker *workers;
 	size_t nworkers;
 	int64_t started_ms;
+	unsigned long reloads; /* SIGHUPs applied, shown by GET /api/v1/cluster/masters */
 } dm_master;
 
 /* master.c: life cycle. */
@@ -77,6 +81,9 @@ extern const char *const dm_master_task_secrets[];
 /* master.c: the worker table. */
 dm_mworker *dm_master_worker(dm_master *m, const char *name);
 dm_mworker *dm_master_worker_add(dm_master *m, const char *name, const char *addr);
+/* Records the scheme a worker advertises ("http", "https"); others are
+ * ignored. */
+void dm_master_worker_set_scheme(dm_mworker *w, const char *scheme);
 void dm_master_worker_remove(dm_master *m, const char *name);
 
 /* sched.c: binding and assignments. */

@@ -266,15 +266,18 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	j->client = w->client;
 	for (size_t i = 0; i < w->cfg.join.n; i++)
 		dm_strlist_add(&j->join, w->cfg.join.items[i]);
+	/* How the master and dmctl should reach this worker, after a reload
+	 * too: list-member shows it. */
+	const char *scheme = w->cfg.c.tls_mode_v == DM_TLS_OFF ? "http" : "https";
 	if (!w->registered) {
 		j->path = "/internal/v1/workers/register";
-		j->body = json_pack("{s:s, s:s, s:I}", "name", w->cfg.c.name, "addr",
+		j->body = json_pack("{s:s, s:s, s:I, s:s}", "name", w->cfg.c.name, "addr",
 		                    w->cfg.c.advertise_addr, "keepalive_ttl",
-		                    (json_int_t)w->cfg.keepalive_ttl);
+		                    (json_int_t)w->cfg.keepalive_ttl, "scheme", scheme);
 	} else {
 		j->path = "/internal/v1/workers/keepalive";
-		j->body = json_pack("{s:s, s:I, s:o}", "name", w->cfg.c.name, "keepalive_ttl",
-		                    (json_int_t)w->cfg.keepalive_ttl, "subtasks",
+		j->body = json_pack("{s:s, s:I, s:s, s:o}", "name", w->cfg.c.name, "keepalive_ttl",
+		                    (json_int_t)w->cfg.keepalive_ttl, "scheme", scheme, "subtasks",
 		                    dm_worker_report(w));
 	}
 	dm_err err;
@@ -314,9 +317,11 @@ static void handle_status(dm_http_req *req, void *arg)
 {
 	dm_worker *w = arg;
 	dm_http_reply_json(req, 200,
-	                   json_pack("{s:s, s:s, s:s?, s:b, s:b}", "name", w->cfg.c.name, "version",
-	                             DM_WORKER_VERSION, "source", w->source, "tls",
-	                             dm_http_req_is_tls(req), "registered", w->registered));
+	                   json_pack("{s:s, s:s, s:s?, s:b, s:b, s:s, s:b, s:I}", "name",
+	                             w->cfg.c.name, "version", DM_WORKER_VERSION, "source",
+	                             w->source, "tls", dm_http_req_is_tls(req), "registered",
+	                             w->registered, "tls_mode", w->cfg.c.tls_mode, "tls_client",
+	                             w->cfg.c.tls_client_v, "reloads", (json_int_t)w->reloads));
 }
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -325,14 +330,13 @@ static dm_http_client *master_client(const dm_worker_config *cfg, dm_err *err)
 {
 	dm_tls_settings s;
 	dm_tls_settings_init(&s);
-	dm_daemon_tls_settings(&cfg->c, &s);
+	dm_daemon_client_tls_settings(&cfg->c, &s);
 	/* A keepalive must fail well inside the TTL so the next one can try
 	 * another master. */
 	long budget = cfg->keepalive_ttl * 1000 / 2;
 	dm_http_client_opts o = {.connect_timeout_ms = budget < 3000 ? budget : 3000,
 	                         .timeout_ms = budget < 10000 ? budget : 10000};
-	dm_http_client *c =
-	        dm_http_client_new(cfg->c.tls_mode_v == DM_TLS_OFF ? NULL : &s, &o, err);
+	dm_http_client *c = dm_http_client_new(cfg->c.tls_client_v ? &s : NULL, &o, err);
 	dm_tls_settings_fini(&s);
 	return c;
 }
@@ -383,10 +387,16 @@ static void reload(void *arg)
 	bool ttl_changed = cfg.keepalive_ttl != w->cfg.keepalive_ttl;
 	dm_worker_config_fini(&w->cfg);
 	w->cfg = cfg;
+	w->reloads++;
+	/* The next keepalive carries the new scheme; send it now. */
+	w->report_now = true;
 	if (ttl_changed)
 		start_timer(w);
-	dm_log_info(w->log, "reloaded: tls-mode %s, log-level %s, %zu idle connections closed",
-	            w->cfg.c.tls_mode, w->cfg.c.log_level, closed);
+	dm_log_info(w->log,
+	            "reloaded: tls-mode %s, log-level %s, tls-client %s, %zu idle connections "
+	            "closed",
+	            w->cfg.c.tls_mode, w->cfg.c.log_level, w->cfg.c.tls_client_v ? "on" : "off",
+	            closed);
 }
 
 static void on_shutdown(void *arg)

@@ -32,6 +32,7 @@ typedef struct dm_worker {
 	size_t nretired;
 	struct event *timer;
 	bool registered;
+	unsigned long reloads; /* SIGHUPs applied, shown by GET /status */
 	bool call_inflight;
 	bool master_reachable; /* for logging state changes once */
 	int64_t applied_revision;

@@ -148,8 +148,33 @@ static void test_worker_with_tls(void **state)
 	dm_tls *t = dm_tls_new(&s, DM_TLS_SERVER, &err);
 	assert_non_null(t);
 	dm_tls_free(t);
+	assert_true(cfg.c.tls_client_v);
+	dm_daemon_client_tls_settings(&cfg.c, &s);
+	assert_int_equal(s.mode, DM_TLS_STRICT);
 	dm_tls_settings_fini(&s);
 	dm_worker_config_fini(&cfg);
+
+	/* tls-client: permissive servers whose own calls stay plaintext (the
+	 * first step of rolling TLS on), and what contradicts the mode. */
+	char *argv_p[] = {"dm-worker", cfgflag, "--tls-mode=permissive", "--tls-client=off"};
+	assert_int_equal(dm_worker_config_load(&cfg, 4, argv_p, &err), 0);
+	assert_int_equal(cfg.c.tls_mode_v, DM_TLS_PERMISSIVE);
+	assert_false(cfg.c.tls_client_v);
+	dm_tls_settings_init(&s);
+	dm_daemon_client_tls_settings(&cfg.c, &s);
+	assert_int_equal(s.mode, DM_TLS_OFF);
+	dm_tls_settings_fini(&s);
+	dm_worker_config_fini(&cfg);
+	char *argv_on[] = {"dm-worker", cfgflag, "--tls-mode=permissive", "--tls-client=on"};
+	assert_int_equal(dm_worker_config_load(&cfg, 4, argv_on, &err), 0);
+	assert_true(cfg.c.tls_client_v);
+	dm_worker_config_fini(&cfg);
+	char *argv_bad[] = {"dm-worker", cfgflag, "--tls-client=off"};
+	assert_int_equal(dm_worker_config_load(&cfg, 3, argv_bad, &err), -1);
+	assert_non_null(strstr(err.msg, "tls-client \"off\" contradicts tls-mode strict"));
+	char *argv_bad2[] = {"dm-worker", cfgflag, "--tls-client=maybe"};
+	assert_int_equal(dm_worker_config_load(&cfg, 3, argv_bad2, &err), -1);
+	assert_non_null(strstr(err.msg, "\"maybe\""));
 	free(cfgflag);
 
 	char *argv2[] = {"dm-worker", "--keepalive-ttl=0"};
