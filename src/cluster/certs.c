@@ -40,8 +40,9 @@ static void add_san(const char **sans, size_t *n, const char *s)
 	sans[(*n)++] = s;
 }
 
-static int issue(const dm_cluster_meta *m, const char *cn, const char *host, const char *cert_rel,
-                 const char *key_rel, int days, dm_err *err)
+static int issue(const dm_cluster_meta *m, const char *ca_rel, const char *ca_key_rel,
+                 const char *cn, const char *host, const char *cert_rel, const char *key_rel,
+                 int days, dm_err *err)
 {
 	const char *sans[4] = {0};
 	size_t n = 0;
@@ -49,8 +50,8 @@ static int issue(const dm_cluster_meta *m, const char *cn, const char *host, con
 		add_san(sans, &n, host);
 	add_san(sans, &n, "127.0.0.1");
 	add_san(sans, &n, "localhost");
-	char *ca = dm_cluster_meta_path(m, DM_CLUSTER_CA_CERT);
-	char *ca_key = dm_cluster_meta_path(m, DM_CLUSTER_CA_KEY);
+	char *ca = dm_cluster_meta_path(m, ca_rel);
+	char *ca_key = dm_cluster_meta_path(m, ca_key_rel);
 	char *cert = dm_cluster_meta_path(m, cert_rel);
 	char *key = dm_cluster_meta_path(m, key_rel);
 	dm_pki_issue_opts o = {.ca_cert_path = ca,
@@ -67,6 +68,32 @@ static int issue(const dm_cluster_meta *m, const char *cn, const char *host, con
 	free(cert);
 	free(key);
 	return rc;
+}
+
+static int issue_leaves(const dm_cluster_meta *m, const char *ca_rel, const char *ca_key_rel,
+                        int days, dm_err *err)
+{
+	int rc = issue(m, ca_rel, ca_key_rel, DM_CLUSTER_CLIENT_CN, NULL, DM_CLUSTER_CLI_CERT,
+	               DM_CLUSTER_CLI_KEY, days, err);
+	for (size_t i = 0; rc == 0 && i < m->topo->ninsts; i++) {
+		const dm_topo_inst *in = &m->topo->insts[i];
+		char *cert = dm_cluster_inst_cert_rel(in, false);
+		char *key = dm_cluster_inst_cert_rel(in, true);
+		rc = issue(m, ca_rel, ca_key_rel, dm_topo_role_name(in->role), in->host, cert, key,
+		           days, err);
+		if (rc < 0)
+			dm_err_prefix(err, "certificate of %s", in->name);
+		free(cert);
+		free(key);
+	}
+	return rc;
+}
+
+int dm_cluster_pki_reissue(const dm_cluster_meta *m, const char *ca_rel, const char *ca_key_rel,
+                           dm_err *err)
+{
+	int days = m->tls.leaf_days > 0 ? m->tls.leaf_days : DM_CLUSTER_LEAF_DAYS;
+	return issue_leaves(m, ca_rel, ca_key_rel, days, err);
 }
 
 int dm_cluster_pki_init(dm_cluster_meta *m, const dm_cluster_pki_opts *o, dm_err *err)
@@ -86,18 +113,7 @@ int dm_cluster_pki_init(dm_cluster_meta *m, const dm_cluster_pki_opts *o, dm_err
 		free(cn);
 	}
 	if (rc == 0)
-		rc = issue(m, DM_CLUSTER_CLIENT_CN, NULL, DM_CLUSTER_CLI_CERT, DM_CLUSTER_CLI_KEY,
-		           days, err);
-	for (size_t i = 0; rc == 0 && i < m->topo->ninsts; i++) {
-		const dm_topo_inst *in = &m->topo->insts[i];
-		char *cert = dm_cluster_inst_cert_rel(in, false);
-		char *key = dm_cluster_inst_cert_rel(in, true);
-		rc = issue(m, dm_topo_role_name(in->role), in->host, cert, key, days, err);
-		if (rc < 0)
-			dm_err_prefix(err, "certificate of %s", in->name);
-		free(cert);
-		free(key);
-	}
+		rc = issue_leaves(m, DM_CLUSTER_CA_CERT, DM_CLUSTER_CA_KEY, days, err);
 	free(dir);
 	free(ca);
 	free(ca_key);

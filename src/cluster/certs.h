@@ -40,6 +40,13 @@ int dm_cluster_pki_check_opts(const dm_cluster_pki_opts *o, dm_err *err);
  * pki/ may hold part of the files: the caller removes it. */
 int dm_cluster_pki_init(dm_cluster_meta *m, const dm_cluster_pki_opts *o, dm_err *err);
 
+/* Issues new leaves (fresh keys, new serials, leaf_days) for the client
+ * and every instance into pki/, signed by the CA at ca_rel/ca_key_rel
+ * (relative to the metadata dir). Each file is replaced atomically, the
+ * key before its certificate. */
+int dm_cluster_pki_reissue(const dm_cluster_meta *m, const char *ca_rel, const char *ca_key_rel,
+                           dm_err *err);
+
 /* Copies ca.pem and the instance's certificate and key into
  * <instance dir>/tls/ on its host. */
 int dm_cluster_pki_install(const dm_cluster_meta *m, dm_host *h, const dm_topo_inst *i,

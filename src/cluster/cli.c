@@ -9,6 +9,8 @@
 
 #include "base/mem.h"
 #include "cluster/ops.h"
+#include "cluster/rollout.h"
+#include "cluster/rotate.h"
 #include "cluster/show.h"
 #include "ctl/ctl.h"
 
@@ -233,31 +235,40 @@ static int cmd_list(dm_cluster_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* cert init NAME [...] | cert NAME check */
+/* cert init NAME [...] | cert NAME check | cert NAME rotate [--ca] */
 static int cmd_cert(dm_cluster_ctx *ctx, int argc, char **argv)
 {
 	const char *days = NULL;
+	bool ca = false;
 	dm_cluster_pki_opts o = {0};
 	const dm_ctl_opt opts[] = {{"days", 0, DM_CTL_OPT_STRING, &days},
 	                           {"ca-cert", 0, DM_CTL_OPT_STRING, &o.ca_cert},
 	                           {"ca-key", 0, DM_CTL_OPT_STRING, &o.ca_key},
+	                           {"ca", 0, DM_CTL_OPT_BOOL, &ca},
 	                           {0}};
 	dm_strlist pos = {0};
 	dm_cluster_meta *m = NULL;
 	dm_err err;
-	int rc = args("cert", opts, argc, argv, &pos, 2, "`init NAME` or `NAME check`");
+	int rc = args("cert", opts, argc, argv, &pos, 2,
+	              "`init NAME`, `NAME check` or `NAME rotate`");
 	bool init = rc == 0 && strcmp(pos.items[0], "init") == 0;
-	if (rc == 0 && !init && strcmp(pos.items[1], "check") != 0)
+	bool rotate = rc == 0 && !init && strcmp(pos.items[1], "rotate") == 0;
+	if (rc == 0 && !init && !rotate && strcmp(pos.items[1], "check") != 0)
 		rc = usage_error("cert", "unknown cert command \"%s %s\"", pos.items[0],
 		                 pos.items[1]);
 	if (rc == 0 && !init && (days || o.ca_cert || o.ca_key))
 		rc = usage_error("cert", "--days, --ca-cert and --ca-key belong to `cert init`");
+	if (rc == 0 && !rotate && ca)
+		rc = usage_error("cert", "--ca belongs to `cert NAME rotate`");
 	if (rc == 0)
 		rc = pki_opts("cert", days, &o);
 	if (rc == 0)
 		rc = load(ctx, init ? pos.items[1] : pos.items[0], &m);
 	if (rc == 0 && init) {
 		if (dm_cluster_cert_init(ctx, m, &o, &err) < 0)
+			rc = fail(&err);
+	} else if (rc == 0 && rotate) {
+		if (dm_cluster_cert_rotate(ctx, m, ca, &err) < 0)
 			rc = fail(&err);
 	} else if (rc == 0) {
 		int bad = dm_cluster_pki_check(m, ctx->out, &err);
@@ -271,6 +282,34 @@ static int cmd_cert(dm_cluster_ctx *ctx, int argc, char **argv)
 			rc = DM_CLUSTER_EXIT_FAIL;
 		}
 	}
+	dm_cluster_meta_free(m);
+	dm_strlist_fini(&pos);
+	return rc;
+}
+
+/* tls NAME enable [--days N] | tls NAME disable */
+static int cmd_tls(dm_cluster_ctx *ctx, int argc, char **argv)
+{
+	const char *days = NULL;
+	dm_cluster_pki_opts o = {0};
+	const dm_ctl_opt opts[] = {{"days", 0, DM_CTL_OPT_STRING, &days}, {0}};
+	dm_strlist pos = {0};
+	dm_cluster_meta *m = NULL;
+	dm_err err;
+	int rc = args("tls", opts, argc, argv, &pos, 2, "`NAME enable` or `NAME disable`");
+	bool enable = rc == 0 && strcmp(pos.items[1], "enable") == 0;
+	if (rc == 0 && !enable && strcmp(pos.items[1], "disable") != 0)
+		rc = usage_error("tls", "unknown tls command \"%s\": enable or disable",
+		                 pos.items[1]);
+	if (rc == 0 && !enable && days)
+		rc = usage_error("tls", "--days belongs to `tls NAME enable`");
+	if (rc == 0)
+		rc = pki_opts("tls", days, &o);
+	if (rc == 0)
+		rc = load(ctx, pos.items[0], &m);
+	if (rc == 0 && (enable ? dm_cluster_tls_enable(ctx, m, &o, &err)
+	                       : dm_cluster_tls_disable(ctx, m, &err)) < 0)
+		rc = fail(&err);
 	dm_cluster_meta_free(m);
 	dm_strlist_fini(&pos);
 	return rc;
@@ -329,7 +368,28 @@ static const cmd commands[] = {
          "  --ca-cert FILE --ca-key FILE   import an existing CA instead (the key must\n"
          "                    match the certificate; nothing is written otherwise)\n"
          "check prints every certificate (CA, each instance's, the client's) with its\n"
-         "days to expiry, WARN under 30 days; the exit status is 1 if one is expired."},
+         "days to expiry, WARN under 30 days; the exit status is 1 if one is expired.\n"
+         "rotate issues new certificates (same CA, new keys and serials) for every\n"
+         "instance and the client, replaces the installed files atomically and SIGHUPs\n"
+         "every instance: no restart. With --ca, a new CA in three phases: ca.pem holds\n"
+         "the old and the new CA (SIGHUP), new leaves from the new CA (SIGHUP), ca.pem\n"
+         "holds the new CA only (SIGHUP). Phases are recorded in meta.json; after an\n"
+         "interruption or a failure, run the same command again to go on."},
+        {"tls", cmd_tls, "turn TLS on or off on a running cluster, without restarts",
+         "tls NAME enable [--days N]\n"
+         "tls NAME disable\n\n"
+         "enable, in phases, each recorded in meta.json and printed with one line per\n"
+         "instance (config rewritten, SIGHUP, the instance confirms; same pids):\n"
+         "  certs       certificates for every instance and the client, if missing\n"
+         "              (as `cert init`; --days N for their lifetime)\n"
+         "  permissive  servers accept TLS and plaintext; calls between them stay plain\n"
+         "  clients     every instance calls its peers over TLS\n"
+         "  strict      TLS only, client certificates required, cert-allowed-cn set\n"
+         "  verify      https answers, plaintext is refused, list-member shows https\n"
+         "disable goes back: permissive (calls still TLS), clients (calls plaintext),\n"
+         "off, verify. Every instance must be running. A run that was interrupted\n"
+         "resumes at its recorded phase when run again; a phase that fails is rolled\n"
+         "back to the state before the run, and the message says why."},
         {NULL, NULL, NULL, NULL},
 };
 
@@ -349,7 +409,10 @@ static void usage(FILE *out)
 	fprintf(out, "\nEnvironment:\n"
 	             "  DM_CLUSTER_HOME  where clusters' metadata live (default ~/.dm/clusters)\n"
 	             "  DM_BIN_DIR       where dm-master and dm-worker are (default: next to "
-	             "dm-cluster)\n\n"
+	             "dm-cluster)\n"
+	             "  DM_CLUSTER_TEST_STOP_AFTER_PHASE  test hook: `tls` and `cert rotate` "
+	             "stop\n"
+	             "                   after recording that phase done (e.g. clients)\n\n"
 	             "`dm-cluster COMMAND --help` explains a command; see docs/cluster.md.\n"
 	             "Exit status: 0 done, 1 failed, 2 usage error.\n");
 }
@@ -436,6 +499,9 @@ int dm_cluster_main(int argc, char **argv)
 	const char *env_bin = getenv("DM_BIN_DIR");
 	if (env_bin && *env_bin)
 		ctx.bin_dir = env_bin;
+	const char *stop_after = getenv("DM_CLUSTER_TEST_STOP_AFTER_PHASE");
+	if (stop_after && *stop_after)
+		ctx.stop_after_phase = stop_after;
 	ctx.self_dir = self_dir();
 	ctx.host = dm_host_local_new();
 	int rc = c->run(&ctx, argc - first, argv + first);

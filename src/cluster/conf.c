@@ -45,7 +45,8 @@ static void put_str(dm_buf *b, const char *key, const char *v)
 	dm_buf_puts(b, "\"\n");
 }
 
-char *dm_cluster_conf_render(const dm_cluster_meta *m, const dm_topo_inst *i, dm_tls_mode mode)
+char *dm_cluster_conf_render(const dm_cluster_meta *m, const dm_topo_inst *i, dm_tls_mode mode,
+                             bool tls_client)
 {
 	const dm_topo *t = m->topo;
 	bool master = i->role == DM_TOPO_MASTER;
@@ -79,6 +80,8 @@ char *dm_cluster_conf_render(const dm_cluster_meta *m, const dm_topo_inst *i, dm
 	for (size_t k = 0; k < i->nconfig; k++)
 		dm_buf_printf(&b, "%s = %s\n", i->config[k].key, i->config[k].toml);
 	put_str(&b, "tls-mode", dm_tls_mode_name(mode));
+	if (mode == DM_TLS_PERMISSIVE)
+		put_str(&b, "tls-client", tls_client ? "on" : "off");
 	if (mode != DM_TLS_OFF) {
 		char *dir = dm_topo_inst_dir(t, i);
 		const char *keys[3] = {"ssl-ca", "ssl-cert", "ssl-key"};

@@ -24,8 +24,11 @@ char *dm_cluster_inst_pid(const dm_topo *t, const dm_topo_inst *i);
  * addresses, data-dir, the topology's extra keys, and, unless mode is
  * off, the instance's installed TLS files and cert-allowed-cn (a master
  * admits dm-master, dm-worker and dm-client; a worker admits dm-master).
+ * With mode permissive, tls_client says whether the instance's own calls
+ * to its peers use TLS (tls-client on/off); other modes imply it.
  * The only place configs are made, so a roll-out rewrites them with the
- * mode of each step. mode other than off needs m->tls.pki. Caller frees. */
-char *dm_cluster_conf_render(const dm_cluster_meta *m, const dm_topo_inst *i, dm_tls_mode mode);
+ * state of each step. mode other than off needs m->tls.pki. Caller frees. */
+char *dm_cluster_conf_render(const dm_cluster_meta *m, const dm_topo_inst *i, dm_tls_mode mode,
+                             bool tls_client);
 
 #endif

@@ -46,6 +46,7 @@ dm_cluster_meta *dm_cluster_meta_new(const char *home, const char *name, dm_topo
 	m->tls.mode = DM_TLS_OFF;
 	m->tls.phase = dm_xstrdup(DM_CLUSTER_TLS_STABLE);
 	m->inst_mode = dm_xcalloc(topo->ninsts + 1, sizeof(dm_tls_mode));
+	m->inst_client = dm_xcalloc(topo->ninsts + 1, sizeof(bool));
 	for (size_t i = 0; i < topo->ninsts; i++)
 		m->inst_mode[i] = DM_TLS_OFF;
 	return m;
@@ -63,6 +64,7 @@ void dm_cluster_meta_free(dm_cluster_meta *m)
 	free(m->tls.phase);
 	free(m->tls.target_mode);
 	free(m->inst_mode);
+	free(m->inst_client);
 	free(m);
 }
 
@@ -87,10 +89,12 @@ int dm_cluster_meta_save(const dm_cluster_meta *m, dm_err *err)
 		char *cert = dm_cluster_inst_cert_rel(in, false);
 		char *key = dm_cluster_inst_cert_rel(in, true);
 		json_array_append_new(
-		        insts, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "name", in->name,
-		                         "role", dm_topo_role_name(in->role), "addr", addr, "dir",
-		                         dir, "tls_mode", dm_tls_mode_name(m->inst_mode[i]), "cert",
-		                         m->tls.pki ? cert : NULL, "key", m->tls.pki ? key : NULL));
+		        insts,
+		        json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s?}", "name", in->name,
+		                  "role", dm_topo_role_name(in->role), "addr", addr, "dir", dir,
+		                  "tls_mode", dm_tls_mode_name(m->inst_mode[i]), "tls_client",
+		                  m->inst_client[i], "cert", m->tls.pki ? cert : NULL, "key",
+		                  m->tls.pki ? key : NULL));
 		free(addr);
 		free(dir);
 		free(cert);
@@ -207,14 +211,20 @@ int dm_cluster_meta_load(const char *home, const char *name, dm_cluster_meta **r
 	const json_t *insts = json_object_get(root, "instances");
 	for (size_t i = 0; i < topo->ninsts; i++) {
 		m->inst_mode[i] = m->tls.mode;
+		m->inst_client[i] = m->tls.mode != DM_TLS_OFF;
 		size_t k;
 		const json_t *v;
 		json_array_foreach(insts, k, v)
 		{
 			const char *n = json_string_value(json_object_get(v, "name"));
 			const char *mode = json_string_value(json_object_get(v, "tls_mode"));
-			if (n && mode && strcmp(n, topo->insts[i].name) == 0)
+			if (n == NULL || strcmp(n, topo->insts[i].name) != 0)
+				continue;
+			if (mode)
 				dm_tls_mode_parse(mode, &m->inst_mode[i], NULL);
+			const json_t *cl = json_object_get(v, "tls_client");
+			m->inst_client[i] = json_is_boolean(cl) ? json_is_true(cl)
+			                                        : m->inst_mode[i] != DM_TLS_OFF;
 		}
 	}
 	rc = 0;
@@ -270,9 +280,9 @@ void dm_cluster_client_settings(const dm_cluster_meta *m, dm_strlist *addrs, dm_
 		free(a);
 	}
 	dm_tls_settings_fini(out);
-	bool tls = m->tls.pki && m->tls.mode != DM_TLS_OFF;
-	/* During a roll-out some masters may still be plaintext; a strict
-	 * client reaches a permissive or strict one. */
+	/* During a roll-out the master's own config says: a strict client
+	 * reaches a permissive or strict master. */
+	bool tls = m->tls.pki && t->nmasters > 0 && m->inst_mode[0] != DM_TLS_OFF;
 	out->mode = tls ? DM_TLS_STRICT : DM_TLS_OFF;
 	if (tls) {
 		out->ca_file = dm_cluster_meta_path(m, DM_CLUSTER_CA_CERT);

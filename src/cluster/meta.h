@@ -33,9 +33,9 @@
 /* The CN of the operator's certificate (dmctl, dm-cluster's checks). */
 #define DM_CLUSTER_CLIENT_CN "dm-client"
 
-/* Phase of the cluster's TLS state. Only "stable" is written today; a
- * roll-out (tls enable/disable, rotation) records its own phase and
- * target_mode so an interrupted one can be seen and resumed. */
+/* Phase of the cluster's TLS state: "stable", or the phase of a roll-out
+ * under way ("enable:permissive", "rotate-ca:bundle", ...; see rollout.h)
+ * with target_mode, so an interrupted one can be seen and resumed. */
 #define DM_CLUSTER_TLS_STABLE "stable"
 
 typedef struct dm_cluster_tls {
@@ -57,6 +57,10 @@ typedef struct dm_cluster_meta {
 	/* Parallel to topo->insts: the tls-mode each instance's config was
 	 * last written with (a roll-out changes them one by one). */
 	dm_tls_mode *inst_mode;
+	/* Parallel too: whether the instance's own calls to its peers use TLS
+	 * (its tls-client; differs from "mode is not off" only while TLS is
+	 * rolled on or off). */
+	bool *inst_client;
 } dm_cluster_meta;
 
 /* $DM_CLUSTER_HOME, else $HOME/.dm/clusters. Caller frees. */
@@ -83,9 +87,10 @@ char *dm_cluster_inst_cert_rel(const dm_topo_inst *i, bool key);
 int dm_cluster_list_names(const char *home, dm_strlist *out, dm_err *err);
 
 /* What a client (dmctl, dm-cluster) needs to reach the cluster's master:
- * its address and, when the cluster has a PKI and its mode is not off,
- * the CA and the operator's certificate and key. out must be initialised;
- * its mode is off for a plaintext cluster. */
+ * its address and, when the cluster has a PKI and the master's config
+ * accepts TLS (tls-mode not off; during a roll-out, permissive counts), the
+ * CA and the operator's certificate and key. out must be initialised; its
+ * mode is off for a plaintext cluster. */
 void dm_cluster_client_settings(const dm_cluster_meta *m, dm_strlist *addrs, dm_tls_settings *out);
 
 #endif

@@ -105,10 +105,12 @@ static int deploy_inst(dm_cluster_ctx *ctx, dm_cluster_meta *m, size_t idx, dm_e
 	if (rc == 0 && m->tls.pki)
 		rc = dm_cluster_pki_install(m, h, in, err);
 	if (rc == 0) {
-		char *text = dm_cluster_conf_render(m, in, m->tls.mode);
+		bool client = m->tls.mode != DM_TLS_OFF;
+		char *text = dm_cluster_conf_render(m, in, m->tls.mode, client);
 		rc = h->ops->write_file(h, conf, text, strlen(text), 0640, err);
 		free(text);
 		m->inst_mode[idx] = m->tls.mode;
+		m->inst_client[idx] = client;
 	}
 	if (rc < 0)
 		dm_err_prefix(err, "%s %s", dm_topo_role_name(in->role), in->name);
@@ -223,8 +225,7 @@ pid_t dm_cluster_inst_running(dm_cluster_ctx *ctx, const dm_cluster_meta *m, con
 	return 0;
 }
 
-/* The last lines of a log, for an error message. */
-static void log_tail(dm_host *h, const char *log, char *out, size_t n)
+void dm_cluster_log_tail(dm_host *h, const char *log, char *out, size_t n)
 {
 	out[0] = '\0';
 	char *text;
@@ -259,7 +260,7 @@ static int wait_healthy(dm_cluster_ctx *ctx, const dm_cluster_meta *m, dm_http_c
 		bool reaped = h->ops->reap(h, pid, &st);
 		if (reaped || !h->ops->alive(h, pid, role)) {
 			char tail[600];
-			log_tail(h, log, tail, sizeof(tail));
+			dm_cluster_log_tail(h, log, tail, sizeof(tail));
 			dm_err_set(err, DM_EIO,
 			           "%s %s (%s) exited while starting%s; see its log %s%s%s", role,
 			           in->name, addr, reaped && WIFEXITED(st) ? " with an error" : "",

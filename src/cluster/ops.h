@@ -22,6 +22,9 @@ typedef struct dm_cluster_ctx {
 	char *self_dir;       /* directory of the dm-cluster executable, or NULL */
 	long start_timeout_s; /* health wait per instance */
 	long stop_timeout_s;  /* SIGTERM grace before SIGKILL */
+	/* Test hook (env DM_CLUSTER_TEST_STOP_AFTER_PHASE): a roll-out stops
+	 * right after recording that this phase is done. NULL: never. */
+	const char *stop_after_phase;
 	FILE *out;
 } dm_cluster_ctx;
 
@@ -43,6 +46,10 @@ int dm_cluster_destroy(dm_cluster_ctx *ctx, dm_cluster_meta *m, dm_err *err);
  * certificates into the instances; tls-mode stays as it is. */
 int dm_cluster_cert_init(dm_cluster_ctx *ctx, dm_cluster_meta *m, const dm_cluster_pki_opts *pki,
                          dm_err *err);
+
+/* The last lines of a log (for an error message) in out; "" when it
+ * cannot be read. */
+void dm_cluster_log_tail(dm_host *h, const char *log, char *out, size_t n);
 
 /* The pid of a running instance, or 0. */
 pid_t dm_cluster_inst_running(dm_cluster_ctx *ctx, const dm_cluster_meta *m, const dm_topo_inst *i);

@@ -18,9 +18,9 @@
  * set them in `config`, because the instance would then disagree with
  * what dm-cluster records and checks. */
 static const char *const reserved_keys[] = {
-        "name",     "master-addr",     "worker-addr", "advertise-addr", "join",
-        "data-dir", "log-file",        "ssl-ca",      "ssl-cert",       "ssl-key",
-        "tls-mode", "cert-allowed-cn", NULL,
+        "name",       "master-addr", "worker-addr", "advertise-addr", "join",     "data-dir",
+        "log-file",   "ssl-ca",      "ssl-cert",    "ssl-key",        "tls-mode", "cert-allowed-cn",
+        "tls-client", NULL,
 };
 
 /* TiUP sections dm-cluster does not deploy, with what to do instead. */

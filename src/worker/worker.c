@@ -227,6 +227,7 @@ static void call_done(void *arg)
 		if (!w->master_reachable)
 			dm_log_info(w->log, "master reachable again");
 		w->master_reachable = true;
+		w->calls_ok++;
 		if (is_register) {
 			w->registered = true;
 			dm_log_info(w->log, "registered with the master as %s (advertise %s)",
@@ -317,11 +318,12 @@ static void handle_status(dm_http_req *req, void *arg)
 {
 	dm_worker *w = arg;
 	dm_http_reply_json(req, 200,
-	                   json_pack("{s:s, s:s, s:s?, s:b, s:b, s:s, s:b, s:I}", "name",
+	                   json_pack("{s:s, s:s, s:s?, s:b, s:b, s:s, s:b, s:I, s:I}", "name",
 	                             w->cfg.c.name, "version", DM_WORKER_VERSION, "source",
 	                             w->source, "tls", dm_http_req_is_tls(req), "registered",
 	                             w->registered, "tls_mode", w->cfg.c.tls_mode, "tls_client",
-	                             w->cfg.c.tls_client_v, "reloads", (json_int_t)w->reloads));
+	                             w->cfg.c.tls_client_v, "reloads", (json_int_t)w->reloads,
+	                             "master_calls_ok", (json_int_t)w->calls_ok));
 }
 
 /* ---- life cycle ------------------------------------------------------ */

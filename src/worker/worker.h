@@ -32,7 +32,8 @@ typedef struct dm_worker {
 	size_t nretired;
 	struct event *timer;
 	bool registered;
-	unsigned long reloads; /* SIGHUPs applied, shown by GET /status */
+	unsigned long reloads;  /* SIGHUPs applied, shown by GET /status */
+	unsigned long calls_ok; /* calls the master answered 200, ditto */
 	bool call_inflight;
 	bool master_reachable; /* for logging state changes once */
 	int64_t applied_revision;

@@ -252,7 +252,7 @@ static void test_render(void **state)
 	dm_topo *t = parse_ok(full);
 	dm_cluster_meta *m = dm_cluster_meta_new("/home", "c1", t, "/bin");
 	m->tls.pki = true;
-	char *c = dm_cluster_conf_render(m, &t->insts[0], DM_TLS_OFF);
+	char *c = dm_cluster_conf_render(m, &t->insts[0], DM_TLS_OFF, false);
 	assert_non_null(strstr(c, "name = \"m1\"\n"));
 	assert_non_null(strstr(c, "master-addr = \"127.0.0.1:8261\"\n"));
 	assert_non_null(strstr(c, "data-dir = \"/srv/dm/dm-master-8261/data\"\n"));
@@ -260,18 +260,20 @@ static void test_render(void **state)
 	assert_non_null(strstr(c, "tls-mode = \"off\"\n"));
 	assert_null(strstr(c, "ssl-"));
 	free(c);
-	c = dm_cluster_conf_render(m, &t->insts[0], DM_TLS_STRICT);
+	c = dm_cluster_conf_render(m, &t->insts[0], DM_TLS_STRICT, true);
 	assert_non_null(strstr(c, "tls-mode = \"strict\"\n"));
+	assert_null(strstr(c, "tls-client"));
 	assert_non_null(strstr(c, "ssl-ca = \"/srv/dm/dm-master-8261/tls/ca.pem\"\n"));
 	assert_non_null(strstr(c, "ssl-key = \"/srv/dm/dm-master-8261/tls/key.pem\"\n"));
 	assert_non_null(
 	        strstr(c, "cert-allowed-cn = [\"dm-master\", \"dm-worker\", \"dm-client\"]\n"));
 	free(c);
-	c = dm_cluster_conf_render(m, &t->insts[2], DM_TLS_PERMISSIVE);
+	c = dm_cluster_conf_render(m, &t->insts[2], DM_TLS_PERMISSIVE, false);
 	assert_non_null(strstr(c, "worker-addr = \"[::1]:8263\"\n"));
 	assert_non_null(strstr(c, "join = \"127.0.0.1:8261\"\n"));
 	assert_non_null(strstr(c, "tls-mode = \"permissive\"\n"));
 	assert_non_null(strstr(c, "cert-allowed-cn = [\"dm-master\"]\n"));
+	assert_non_null(strstr(c, "tls-client = \"off\"\n"));
 	assert_null(strstr(c, "ca.key"));
 	free(c);
 	dm_cluster_meta_free(m);
