@@ -268,6 +268,21 @@ step 'meta.json: stable, off' jq -e '.tls.mode == "off" and .tls.phase == "stabl
 	([.instances[] | select(.tls_mode != "off")] | length) == 0' "$T/home/c/meta.json"
 step 'plaintext answers on every port after the rollback' plain_answers
 step 'the task is still running' eventually 20 '"stage":"Running","unit":"Sync"' ctl query-status tt
+
+# 6. dm-cluster killed (-9) in the middle of tls enable, then run again
+step 'cert rotate replaces the broken certificate' "$DC" cert c rotate
+"$DC" tls c enable >killed.out 2>&1 &
+DCPID=$!
+mid_phase() { [[ $(phase) == enable:* && $(phase) != enable:certs ]]; }
+step 'tls enable gets past its first phase' eval 'for _ in $(seq 300); do mid_phase && break; sleep 0.05; done; mid_phase'
+kill -KILL "$DCPID" 2>/dev/null
+wait "$DCPID" 2>/dev/null
+echo "# killed in phase $(phase)"
+step 'meta.json still records the unfinished phase' mid_phase
+step 'the rerun resumes and completes' eval '"$DC" tls c enable >resumed.out 2>&1 || { cat resumed.out; false; }'
+step 'meta.json: strict, stable' jq -e '.tls.mode == "strict" and .tls.phase == "stable"' "$T/home/c/meta.json"
+step 'plaintext refused on every daemon port after the resumed enable' plain_refused
+step 'the task is still running' eventually 20 '"stage":"Running","unit":"Sync"' ctl query-status tt
 step 'the same pids at the end' eval '[[ "$(pids)" == "$PIDS0" ]]'
 step 'stop' "$DC" stop c
 dm_done
