@@ -93,7 +93,7 @@ static int load(dm_cluster_ctx *ctx, const char *name, dm_cluster_meta **m)
 
 static int set_timeouts(const char *command, dm_cluster_ctx *ctx, const char *timeout)
 {
-	long v;
+	long v = 0;
 	if (timeout == NULL)
 		return 0;
 	if (parse_int(command, "--timeout", timeout, 1, 3600, &v) != 0)

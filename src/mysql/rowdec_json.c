@@ -269,7 +269,7 @@ static int value(jctx *x, unsigned type, const unsigned char *p, size_t len, int
 	}
 	case J_STRING:
 	case J_OPAQUE: {
-		size_t off = type == J_OPAQUE ? 1 : 0, n, used;
+		size_t off = type == J_OPAQUE ? 1 : 0, n = 0, used = 0;
 		if (len < off + 1 || varlen(x, p + off, len - off, &n, &used) < 0)
 			return bad(x, "string");
 		if (n > len - off - used)
