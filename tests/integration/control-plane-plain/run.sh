@@ -86,6 +86,10 @@ step 'operate-source create (empty security block) binds the source' \
 step 'list-member shows the source bound' eventually 5 '"stage":"bound","source":"mysql-01"' \
 	ctl list-member --worker
 step 'start-task' ctl start-task task.yaml
+# the task starts at the upstream's position when the sync begins reading:
+# write only after that
+step 'the sync reads the binlog' \
+	eventually 20 '"syncerBinlog":"\(binlog\.[0-9]+,[0-9]+\)"' ctl query-status t1
 # dst.t does not exist yet: the first row pauses the subtask with the
 # reason; after creating it, resume-task makes the worker try again.
 mariadb_sql up "INSERT INTO src.t VALUES (1, 'one')" || exit 1
