@@ -12,11 +12,20 @@
 #include "base/mem.h"
 #include "migrate/copy.h"
 
-#define QUEUE_ITEMS   4096
-#define COMMIT_ROWS   5000
-#define IDLE_SAVE_MS  1000
-#define POP_WAIT_MS   100
-#define SQL_IN_ERRORS 400 /* bytes of a failed statement shown to the user */
+#define QUEUE_ITEMS  4096
+#define COMMIT_ROWS  5000
+#define IDLE_SAVE_MS 1000
+#define POP_WAIT_MS  100
+/* A target transaction stays open this long for more upstream
+ * transactions to join it: one commit (two round trips) then covers many,
+ * which is most of the throughput; it adds at most this much lag. */
+#define COMMIT_WAIT_MS 30
+#define SQL_IN_ERRORS  400 /* bytes of a failed statement shown to the user */
+/* Statements go to the target in batches of up to this many bytes or
+ * statements, one round trip each (up to the target's max_allowed_packet,
+ * 16 MiB by default, with room to spare). */
+#define PIPE_BYTES (1u << 20)
+#define PIPE_STMTS 512
 
 /* ---- positions and items ---------------------------------------------- */
 
@@ -110,7 +119,15 @@ struct dm_applier {
 	dm_txnpos *last;    /* the newest position seen (held) */
 	dm_txnpos *flushed; /* the last FLUSH's position: a flush point too */
 	int64_t last_save_ms;
-	bool dirty; /* last is newer than what is committed */
+	int64_t txn_start_ms; /* when the open target transaction began */
+	bool dirty;           /* last is newer than what is committed */
+
+	/* statements sent together in one round trip (multi-statement):
+	 * their text, where each starts, and how many rows each must find */
+	dm_buf pipe;
+	size_t *pipe_off;
+	int64_t *pipe_want;
+	size_t pipe_n, pipe_cap;
 
 	/* the statement being built */
 	dm_buf stmt;
@@ -131,7 +148,8 @@ static int connect_target(dm_applier *a, dm_err *err)
 {
 	/* Found rows, not changed rows: an UPDATE that sets what is already
 	 * there still proves the row exists. */
-	return dm_copy_connect_writer(a->o.target, "target", false, CLIENT_FOUND_ROWS, &a->m, err);
+	return dm_copy_connect_writer(a->o.target, "target", false,
+	                              CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS, &a->m, err);
 }
 
 static void fail(dm_applier *a, const dm_err *e)
@@ -142,22 +160,78 @@ static void fail(dm_applier *a, const dm_err *e)
 	atomic_store(a->o.cancel, true);
 }
 
-/* Runs sql; for UPDATE/DELETE checks that `want` rows were found. */
+/* A statement that did not find the rows it changes. */
+static int not_found(const char *sql, size_t len, int64_t want, int64_t got, dm_err *err)
+{
+	return dm_err_set(err, DM_ECONFLICT,
+	                  "%lld of %lld rows to change were not found on the target: "
+	                  "it no longer matches the upstream (changed by someone else, "
+	                  "or the task started from a wrong position); fix the rows, or "
+	                  "resume with safe-mode: true; statement: %.*s",
+	                  (long long)(want - got), (long long)want,
+	                  (int)(len < SQL_IN_ERRORS ? len : SQL_IN_ERRORS), sql);
+}
+
+/* Sends the queued statements in one round trip and checks each one's
+ * found rows. A failing statement ends the batch (the server runs none
+ * after it); the results left are drained so the connection stays usable
+ * for the ROLLBACK. COMMIT is never queued behind row statements, so a
+ * missing row always leaves the transaction open to roll back. */
+static int send_pipe(dm_applier *a, dm_err *err)
+{
+	if (a->pipe_n == 0)
+		return 0;
+	size_t failed = SIZE_MAX; /* the statement the server refused */
+	int rc = 0;
+	if (mysql_real_query(a->m, a->pipe.data, a->pipe.len) != 0) {
+		failed = 0;
+	} else {
+		for (size_t i = 0;; i++) {
+			MYSQL_RES *res = mysql_store_result(a->m);
+			if (res)
+				mysql_free_result(res);
+			int64_t want = a->pipe_want[i];
+			int64_t got = (int64_t)mysql_affected_rows(a->m);
+			if (rc == 0 && want >= 0 && got < want) {
+				size_t end =
+				        i + 1 < a->pipe_n ? a->pipe_off[i + 1] - 1 : a->pipe.len;
+				rc = not_found(a->pipe.data + a->pipe_off[i], end - a->pipe_off[i],
+				               want, got, err);
+			}
+			int next = mysql_next_result(a->m);
+			if (next > 0)
+				failed = i + 1;
+			if (next != 0)
+				break;
+		}
+	}
+	if (failed != SIZE_MAX && rc == 0) {
+		if (failed >= a->pipe_n)
+			failed = 0;
+		if (failed + 1 < a->pipe_n) /* show that statement alone */
+			a->pipe.data[a->pipe_off[failed + 1] - 1] = '\0';
+		rc = dm_mysql_error(a->m, a->pipe.data + a->pipe_off[failed], err);
+	}
+	dm_buf_reset(&a->pipe);
+	a->pipe_n = 0;
+	return rc;
+}
+
+/* Queues sql; for UPDATE/DELETE, `want` rows must be found (-1: any). */
 static int exec(dm_applier *a, const char *sql, int64_t want, dm_err *err)
 {
-	if (mysql_real_query(a->m, sql, strlen(sql)) != 0)
-		return dm_mysql_error(a->m, sql, err);
-	if (want >= 0) {
-		int64_t got = (int64_t)mysql_affected_rows(a->m);
-		if (got < want)
-			return dm_err_set(
-			        err, DM_ECONFLICT,
-			        "%lld of %lld rows to change were not found on the target: "
-			        "it no longer matches the upstream (changed by someone else, "
-			        "or the task started from a wrong position); fix the rows, or "
-			        "resume with safe-mode: true; statement: %.*s",
-			        (long long)(want - got), (long long)want, SQL_IN_ERRORS, sql);
+	if (a->pipe_n == a->pipe_cap) {
+		a->pipe_cap = a->pipe_cap ? a->pipe_cap * 2 : 64;
+		a->pipe_off = dm_xrealloc(a->pipe_off, a->pipe_cap * sizeof(size_t));
+		a->pipe_want = dm_xrealloc(a->pipe_want, a->pipe_cap * sizeof(int64_t));
 	}
+	if (a->pipe_n > 0)
+		dm_buf_putc(&a->pipe, ';');
+	a->pipe_off[a->pipe_n] = a->pipe.len;
+	a->pipe_want[a->pipe_n++] = want;
+	dm_buf_puts(&a->pipe, sql);
+	if (a->pipe.len >= PIPE_BYTES || a->pipe_n >= PIPE_STMTS)
+		return send_pipe(a, err);
 	return 0;
 }
 
@@ -207,7 +281,8 @@ static void where_row(dm_buf *b, const dm_tinfo *t, char **img)
 		if (img[i] == NULL)
 			continue;
 		dm_buf_puts(b, first ? " WHERE " : " AND ");
-		dm_buf_printf(b, "%s <=> %s", t->qcols[i], img[i]);
+		/* key columns are NOT NULL: plain = is what every index serves */
+		dm_buf_printf(b, key ? "%s = %s" : "%s <=> %s", t->qcols[i], img[i]);
 		first = false;
 	}
 	if (first)
@@ -374,9 +449,10 @@ static int begin(dm_applier *a, dm_err *err)
 {
 	if (a->in_txn)
 		return 0;
-	if (dm_mysql_query(a->m, "START TRANSACTION", err) < 0)
+	if (exec(a, "START TRANSACTION", -1, err) < 0)
 		return -1;
 	a->in_txn = true;
+	a->txn_start_ms = dm_clock_mono_ms();
 	return 0;
 }
 
@@ -385,7 +461,7 @@ static int commit(dm_applier *a, dm_err *err)
 {
 	if (!a->dirty && !a->in_txn)
 		return 0;
-	if (flush_stmt(a, err) < 0)
+	if (flush_stmt(a, err) < 0 || send_pipe(a, err) < 0)
 		return -1;
 	/* never backwards: after a restart the dispatcher replays positions
 	 * this applier is past */
@@ -403,12 +479,13 @@ static int commit(dm_applier *a, dm_err *err)
 		dm_buf b;
 		dm_buf_init(&b);
 		dm_syncckpt_save_sql(a->o.ckpt, &b, a->o.id, ap, &f->end);
-		int rc = dm_mysql_query(a->m, b.data, err);
+		int rc = exec(a, b.data, -1, err);
 		dm_buf_fini(&b);
 		if (rc < 0)
 			return -1;
 	}
-	if (a->in_txn && dm_mysql_query(a->m, "COMMIT", err) < 0)
+	/* the checkpoint and COMMIT: one more round trip */
+	if ((a->in_txn && exec(a, "COMMIT", -1, err) < 0) || send_pipe(a, err) < 0)
 		return -1;
 	a->in_txn = false;
 	if (ap != &a->applied)
@@ -443,7 +520,9 @@ static int handle(dm_applier *a, dm_apply_item *it, dm_err *err)
 			note_position(a, it->at);
 		dm_apply_item_free(it);
 		a->partial = false;
-		if (a->txn_rows >= COMMIT_ROWS || (a->in_txn && dm_queue_len(a->q) == 0))
+		if (a->txn_rows >= COMMIT_ROWS ||
+		    (a->in_txn && dm_queue_len(a->q) == 0 &&
+		     dm_clock_mono_ms() - a->txn_start_ms >= COMMIT_WAIT_MS))
 			return commit(a, err);
 		return 0;
 	default: { /* FLUSH: always written, so the flush point stays recent */
@@ -468,7 +547,12 @@ static void *run(void *arg)
 	dm_err err;
 	for (;;) {
 		void *p;
-		int rc = dm_queue_pop(a->q, &p, POP_WAIT_MS);
+		int wait = POP_WAIT_MS;
+		if (a->in_txn && !a->partial) {
+			int64_t left = COMMIT_WAIT_MS - (dm_clock_mono_ms() - a->txn_start_ms);
+			wait = left < 1 ? 1 : (int)left;
+		}
+		int rc = dm_queue_pop(a->q, &p, wait);
 		if (cancelled(a)) {
 			if (rc == DM_QUEUE_OK)
 				dm_apply_item_free(p);
@@ -508,6 +592,7 @@ int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
 	dm_binpos_init(&a->applied);
 	dm_binpos_copy(&a->applied, o->applied);
 	dm_buf_init(&a->stmt);
+	dm_buf_init(&a->pipe);
 	atomic_init(&a->stopped, false);
 	pthread_mutex_init(&a->status_mu, NULL);
 	dm_binpos_init(&a->committed);
@@ -515,6 +600,7 @@ int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
 	a->last_save_ms = dm_clock_mono_ms();
 	if (connect_target(a, err) < 0) {
 		dm_buf_fini(&a->stmt);
+		dm_buf_fini(&a->pipe);
 		dm_binpos_fini(&a->applied);
 		dm_binpos_fini(&a->committed);
 		pthread_mutex_destroy(&a->status_mu);
@@ -559,6 +645,9 @@ int dm_applier_stop(dm_applier *a, bool *transient, dm_err *err)
 		mysql_close(a->m);
 	dm_queue_free(a->q);
 	dm_buf_fini(&a->stmt);
+	dm_buf_fini(&a->pipe);
+	free(a->pipe_off);
+	free(a->pipe_want);
 	free(a->stmt_mask);
 	dm_binpos_fini(&a->applied);
 	dm_binpos_fini(&a->committed);

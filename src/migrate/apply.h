@@ -6,8 +6,11 @@
  * transactions into one target transaction, which also updates this
  * applier's checkpoint row: a commit covers exactly the changes before it.
  * It commits only at the end of an upstream transaction (a MARK): when its
- * queue runs dry, after about 5000 rows, and at every flush (when the
- * dispatcher needs every applier to have committed).
+ * queue has run dry and the target transaction is 30 ms old, after about
+ * 5000 rows, and at every flush (when the dispatcher needs every applier
+ * to have committed). Statements are sent in batches (multi-statement, one
+ * round trip each); a batch never carries the COMMIT after row changes, so
+ * a change that finds no row leaves the transaction to roll back.
  *
  * Changes of transactions that start before the applier's checkpoint are
  * dropped: they were committed before a restart. UPDATE and DELETE

@@ -398,7 +398,10 @@ int dm_copy_connect_writer(const dm_db_config *target, const char *what, bool lo
 	                   "sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,"
 	                   "NO_ENGINE_SUBSTITUTION', foreign_key_checks = 0, "
 	                   "net_read_timeout = 3600, net_write_timeout = 3600",
-	                   err) < 0) {
+	                   err) < 0 ||
+	    /* dm only writes, by key: no gap locks between its own sessions */
+	    dm_mysql_query(*ret, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", err) <
+	            0) {
 		mysql_close(*ret);
 		*ret = NULL;
 		return -1;
