@@ -47,9 +47,11 @@ CHUNK_ROWS=${BENCH_CHUNK_ROWS:-$(((ROWS + 3) / 4))}
 DM_ROWS=${BENCH_DM_ROWS:-0}
 RUNS=${BENCH_RUNS:-dm mydumper loaddata dm-plain}
 REPEAT=${BENCH_REPEAT:-1}
+# shellcheck disable=SC2034 # POOL_MB and DBS are read by bench/lib.sh
 POOL_MB=${BENCH_BUFFER_POOL_MB:-1024}
 TIMEOUT=${BENCH_TIMEOUT:-7200}
 PASS='bench-Pw-9'
+# shellcheck disable=SC2034
 DBS="sbtest benchtypes"
 ((CHUNK_ROWS > 0)) || CHUNK_ROWS=1
 
@@ -67,87 +69,19 @@ if [[ -n $missing ]]; then
 	exit 1
 fi
 
-say() { printf '# %s %s\n' "$(date +%T)" "$*"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+# shellcheck source=lib.sh
+source "$root/bench/lib.sh"
 
 dm_init bench-full
-stop_dm() {
-	[[ -n ${WPID:-} ]] && dm_stop "$WPID" 10 >/dev/null 2>&1
-	[[ -n ${MPID:-} ]] && dm_stop "$MPID" 10 >/dev/null 2>&1
-	forget_pid "${WPID:-}"
-	forget_pid "${MPID:-}"
-	WPID="" MPID=""
-}
-forget_pid() { # so the EXIT trap never signals a pid that was reused
-	local p keep=()
-	for p in "${DM_BG_PIDS[@]}"; do [[ $p != "$1" ]] && keep+=("$p"); done
-	DM_BG_PIDS=("${keep[@]}")
-}
 trap 'stop_dm; mariadb_stop_all; _dm_cleanup' EXIT
 say "bench/full.sh in $T: $TABLES x $ROWS sysbench rows, $BLOB_ROWS all-types rows" \
 	"(LONGBLOB $BLOB_MIN..$BLOB_MAX bytes), $THREADS readers/$THREADS writers, runs: $RUNS" \
 	"x $REPEAT, dm from $B"
 
 # ---- servers, certificates, users -----------------------------------------
-cert_ca ca "dm bench CA" && cert_leaf ca master dm-master && cert_leaf ca w1 dm-worker &&
-	cert_leaf ca client dm-client && cert_leaf ca db localhost && cert_leaf ca dbclient dm \
-	>/dev/null || exit 1
+bench_certs || exit 1
 free_port UP && free_port DOWN || exit 1
-for db in up:$UP:1 down:$DOWN:2; do
-	IFS=: read -r name port sid <<<"$db"
-	extra=()
-	[[ $name == up ]] && extra=(--binlog)
-	mariadb_start "$name" "$T" "$port" "${extra[@]}" --server-id "$sid" --require-secure-transport \
-		--ssl-ca "$T/ca.pem" --ssl-cert "$T/db.pem" --ssl-key "$T/db.key" || exit 1
-	# mariadb.sh starts small servers; 16 MiB BLOBs need a bigger packet
-	# (1 GiB: myloader sends a 16 MiB BLOB escaped, up to 2x) and the data
-	# should fit the buffer pool (both are dynamic).
-	mariadb_sql "$name" "SET GLOBAL max_allowed_packet = 1073741824;
-SET GLOBAL innodb_buffer_pool_size = $((POOL_MB * 1048576));
-SET GLOBAL local_infile = ON;
-CREATE USER 'dm'@'127.0.0.1' IDENTIFIED BY '$PASS' REQUIRE X509;
-GRANT ALL ON *.* TO 'dm'@'127.0.0.1';" || exit 1
-done
-
-# tls on|off: the servers' require_secure_transport and the user's REQUIRE
-set_tls() {
-	local s name
-	for name in up down; do
-		if [[ $1 == on ]]; then
-			s="SET GLOBAL require_secure_transport = ON; ALTER USER 'dm'@'127.0.0.1' REQUIRE X509;"
-		else
-			s="SET GLOBAL require_secure_transport = OFF; ALTER USER 'dm'@'127.0.0.1' REQUIRE NONE;"
-		fi
-		mariadb_sql "$name" "$s" || return 1
-	done
-}
-ssl_accepts() { # "up down" counters of TLS handshakes accepted
-	# --skip-ssl: the client would otherwise count itself (it uses TLS
-	# even over the socket).
-	local name
-	for name in up down; do
-		mariadb --defaults-file="$(mariadb_defaults "$name")" -uroot --skip-ssl --batch \
-			--skip-column-names -e "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'" | cut -f2
-	done | paste -sd ' '
-}
-# check_tls on|off "BEFORE" [target]: TLS handshakes on both servers (or
-# the target only) since BEFORE (the users REQUIRE X509 while on, so every
-# connection was TLS), or none at all.
-check_tls() {
-	local a b c d
-	read -r a b <<<"$2"
-	read -r c d <<<"$(ssl_accepts)"
-	if [[ $1 == on ]] && { [[ -n ${3:-} ]] || ((c > a)); } && ((d > b)); then
-		echo "TLS: $((c - a)) handshakes upstream, $((d - b)) on the target; the user REQUIRE X509"
-	elif [[ $1 == off ]] && ((c == a && d == b)); then
-		echo "plaintext: no TLS handshake on either server during the run"
-	else
-		echo "TLS check failed (want $1): Ssl_accepts upstream $a -> $c, target $b -> $d"
-		return 1
-	fi
-}
+bench_server up "$UP" 1 --binlog && bench_server down "$DOWN" 2 || exit 1
 
 # ---- data -----------------------------------------------------------------
 say "preparing upstream data (sysbench prepare, all-types table)"
@@ -207,94 +141,15 @@ DATA_BYTES=$(mariadb_sql up "SELECT SUM(data_length) FROM information_schema.TAB
   WHERE table_schema IN ('sbtest', 'benchtypes')")
 BLOB_BYTES=$(mariadb_sql up "SELECT SUM(LENGTH(lb)) FROM benchtypes.t_types")
 
-sums() { # NAME: "table rows checksum" per table
-	local t n k
-	for t in $TABLE_LIST; do
-		n=$(mariadb_sql "$1" "SELECT COUNT(*) FROM $t" 2>/dev/null)
-		k=$(mariadb_sql "$1" "CHECKSUM TABLE $t" 2>/dev/null | cut -f2)
-		echo "$t ${n:-missing} ${k:-missing}"
-	done
-}
 sums up >"$T/source.sums" || exit 1
 TOTAL_ROWS=$(awk '{ n += $2 } END { print n }' "$T/source.sums")
 say "upstream ready in $(elapsed "$st" "$(now)") s: $TOTAL_ROWS rows," \
 	"data_length $(calc %.1f "$DATA_BYTES / 1048576") MiB (LONGBLOBs $(calc %.1f "$BLOB_BYTES / 1048576") MiB)"
 
-verify() { # DIR: the target equals the source, table by table
-	sums down >"$1/target.sums"
-	if ! diff "$T/source.sums" "$1/target.sums" >"$1/verify.diff"; then
-		echo "verification FAILED (source < > target):"
-		sed 's/^/    /' "$1/verify.diff"
-		return 1
-	fi
-	echo "verified: $(wc -l <"$1/target.sums") tables, rows and CHECKSUM TABLE equal the source"
-}
-reset_target() {
-	mariadb_sql down "DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS benchtypes;
-DROP DATABASE IF EXISTS dm_meta" || return 1
-	quiesce
-}
-quiesce() { # let InnoDB flush dirty pages so one run's writes do not slow the next
-	local name n deadline cap capmax pct
-	for name in up down; do
-		read -r cap capmax pct <<<"$(mariadb_sql "$name" "SELECT @@GLOBAL.innodb_io_capacity,
-  @@GLOBAL.innodb_io_capacity_max, @@GLOBAL.innodb_max_dirty_pages_pct")" || return 1
-		mariadb_sql "$name" "SET GLOBAL innodb_io_capacity_max = 40000;
-SET GLOBAL innodb_io_capacity = 20000; SET GLOBAL innodb_max_dirty_pages_pct = 0" || return 1
-		deadline=$((SECONDS + 300))
-		while ((SECONDS < deadline)); do
-			n=$(mariadb_sql "$name" "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)
-			((n < 16)) && break
-			sleep 0.1
-		done
-		((n < 16)) || echo "# $name still has $n dirty pages after 300 s; going on" >&2
-		# the server's own settings for the runs themselves
-		mariadb_sql "$name" "SET GLOBAL innodb_max_dirty_pages_pct = $pct;
-SET GLOBAL innodb_io_capacity = $cap; SET GLOBAL innodb_io_capacity_max = $capmax" || return 1
-	done
-}
-
 # ---- dm ------------------------------------------------------------------
-ctl() {
-	"$B/dmctl" --master-addr="127.0.0.1:$MP" --ssl-ca "$T/ca.pem" --ssl-cert "$T/client.pem" \
-		--ssl-key "$T/client.key" "$@"
-}
-db_block() { # PORT TLS
-	echo "  host: \"127.0.0.1\""
-	echo "  port: $1"
-	echo "  user: \"dm\""
-	echo "  password: \"$PASS\""
-	[[ $2 == on ]] || return 0
-	echo "  security:"
-	echo "    ssl-ca: \"$T/ca.pem\""
-	echo "    ssl-cert: \"$T/dbclient.pem\""
-	echo "    ssl-key: \"$T/dbclient.key\""
-}
 # run_dm DIR TLS: prints "seconds rss_kib" on fd 3
 run_dm() {
-	local d=$1 tls=$2 tag
-	tag=$(basename "$d")
-	free_port MP && free_port WP || return 1
-	cat >"$d/master.toml" <<TOML
-name = "master"
-master-addr = "127.0.0.1:$MP"
-data-dir = "$d/master-data"
-log-file = "$d/master.log"
-ssl-ca = "$T/ca.pem"
-ssl-cert = "$T/master.pem"
-ssl-key = "$T/master.key"
-cert-allowed-cn = ["dm-client", "dm-worker"]
-TOML
-	cat >"$d/worker.toml" <<TOML
-name = "w1"
-worker-addr = "127.0.0.1:$WP"
-join = "127.0.0.1:$MP"
-log-file = "$d/worker.log"
-ssl-ca = "$T/ca.pem"
-ssl-cert = "$T/w1.pem"
-ssl-key = "$T/w1.key"
-TOML
-	{ echo 'source-id: "mysql-01"'; echo "from:"; db_block "$UP" "$tls"; } >"$d/source.yaml"
+	local d=$1 tls=$2
 	cat >"$d/task.yaml" <<YAML
 name: "bench"
 task-mode: full
@@ -317,18 +172,7 @@ mysql-instances:
     mydumper-config-name: "dump"
     loader-config-name: "load"
 YAML
-	dm_bg "master-$tag" "$B/dm-master" --config="$d/master.toml"
-	MPID=$DM_BG_PID
-	dm_bg "worker-$tag" "$B/dm-worker" --config="$d/worker.toml" --keepalive-ttl=3
-	WPID=$DM_BG_PID
-	wait_for_port "$MP" 20 && wait_for_port "$WP" 20 || return 1
-	local ok=0
-	for _ in $(seq 1 100); do
-		ctl list-member --worker 2>/dev/null | grep -q '"w1"' && ok=1 && break
-		sleep 0.1
-	done
-	((ok)) || { echo "the worker did not register"; return 1; }
-	ctl operate-source create "$d/source.yaml" >"$d/source.out" 2>&1 || { cat "$d/source.out"; return 1; }
+	bench_dm_start "$d" "$tls" || return 1
 	local before t0 t1 stage=""
 	before=$(ssl_accepts)
 	t0=$(now)
