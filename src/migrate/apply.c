@@ -131,6 +131,12 @@ struct dm_applier {
 
 	/* the statement being built */
 	dm_buf stmt;
+	/* A DELETE's first row as `k1` = … AND `k2` = …: sent instead of the
+	 * IN list when it stays alone and the key has several columns, since
+	 * MariaDB reads the whole table for (k1, k2) IN ((…)) of one row
+	 * (it becomes a row comparison, which no index serves) and locks
+	 * every row of it, which deadlocks the other appliers. */
+	dm_buf stmt_one;
 	int stmt_kind; /* 0 none, DM_CH_INSERT, DM_CH_DELETE */
 	const dm_tinfo *stmt_t;
 	bool stmt_replace;
@@ -295,10 +301,14 @@ static int flush_stmt(dm_applier *a, dm_err *err)
 		return 0;
 	int64_t want =
 	        a->stmt_kind == DM_CH_DELETE && !a->stmt_replace ? (int64_t)a->stmt_rows : -1;
-	if (a->stmt_kind == DM_CH_DELETE)
+	const char *sql = a->stmt.data;
+	if (a->stmt_kind == DM_CH_DELETE && a->stmt_rows == 1 && a->stmt_t->nkey > 1)
+		sql = a->stmt_one.data;
+	else if (a->stmt_kind == DM_CH_DELETE)
 		dm_buf_puts(&a->stmt, ")");
-	int rc = exec(a, a->stmt.data, want, err);
+	int rc = exec(a, sql, want, err);
 	dm_buf_reset(&a->stmt);
+	dm_buf_reset(&a->stmt_one);
 	a->stmt_kind = 0;
 	a->stmt_rows = 0;
 	return rc;
@@ -373,6 +383,10 @@ static int add_delete(dm_applier *a, const dm_tinfo *t, char **img, bool safe, d
 		for (size_t k = 0; k < t->nkey; k++)
 			dm_buf_printf(&a->stmt, "%s%s", k ? ", " : "", t->qcols[t->key[k]]);
 		dm_buf_puts(&a->stmt, ") IN (");
+		dm_buf_printf(&a->stmt_one, "DELETE FROM %s WHERE ", t->qname);
+		for (size_t k = 0; k < t->nkey; k++)
+			dm_buf_printf(&a->stmt_one, "%s%s = %s", k ? " AND " : "",
+			              t->qcols[t->key[k]], img[t->key[k]]);
 		a->stmt_kind = DM_CH_DELETE;
 		a->stmt_t = t;
 		a->stmt_replace = safe; /* for DELETE: whether missing rows are fine */
@@ -593,6 +607,7 @@ int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
 	dm_binpos_copy(&a->applied, o->applied);
 	dm_buf_init(&a->stmt);
 	dm_buf_init(&a->pipe);
+	dm_buf_init(&a->stmt_one);
 	atomic_init(&a->stopped, false);
 	pthread_mutex_init(&a->status_mu, NULL);
 	dm_binpos_init(&a->committed);
@@ -601,6 +616,7 @@ int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
 	if (connect_target(a, err) < 0) {
 		dm_buf_fini(&a->stmt);
 		dm_buf_fini(&a->pipe);
+		dm_buf_fini(&a->stmt_one);
 		dm_binpos_fini(&a->applied);
 		dm_binpos_fini(&a->committed);
 		pthread_mutex_destroy(&a->status_mu);
@@ -648,6 +664,7 @@ int dm_applier_stop(dm_applier *a, bool *transient, dm_err *err)
 	dm_buf_fini(&a->pipe);
 	free(a->pipe_off);
 	free(a->pipe_want);
+	dm_buf_fini(&a->stmt_one);
 	free(a->stmt_mask);
 	dm_binpos_fini(&a->applied);
 	dm_binpos_fini(&a->committed);
