@@ -113,7 +113,9 @@ migrate_start_cluster || exit 1
 step 'source created over TLS (enable-gtid)' eval 'ctl operate-source create source.yaml >src.out || { cat src.out; false; }'
 step 'the source is bound to w1' eventually 15 '"name":"w1"[^}]*"stage":"bound","source":"mysql-01"' \
 	ctl list-member --worker
-dm_bg w2 "$DM_BUILD_DIR/dm-worker" --config="$T/w2.toml" --keepalive-ttl=3
+# w2 gets a longer keepalive: under a loaded CI machine a 3 s TTL can lapse
+# while it catches up, and then no worker is left for the source
+dm_bg w2 "$DM_BUILD_DIR/dm-worker" --config="$T/w2.toml" --keepalive-ttl=10
 W2_PID=$DM_BG_PID
 wait_for_port "$W2P" || exit 1
 
