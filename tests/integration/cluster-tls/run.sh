@@ -2,7 +2,9 @@
 # TLS rolled on and off a running dm-cluster under a live `all` task, and
 # certificates rotated, with no process restarted and no task interruption:
 #   1. a plaintext cluster (1 master, 2 workers) from dm-cluster migrates a
-#      MariaDB source (the DB links use TLS) under a steady write load;
+#      MariaDB source (the DB links use TLS) with an `all` task: sysbench
+#      tables copied, then a steady sysbench write load (oltp_write_only,
+#      2 threads, --rate 40; tests/lib/sysbench.sh) synced;
 #   2. `tls enable`: same pids, query-status Running in every sample taken
 #      during the roll-out, plaintext refused on every daemon port,
 #      list-member over https shows https members, a client certificate
@@ -11,7 +13,8 @@
 #      its bundle phase (DM_CLUSTER_TEST_STOP_AFTER_PHASE) and resumed: a
 #      new CA signs what every port serves; same pids, task Running;
 #   4. `tls disable` stopped after its permissive phase and resumed: back to
-#      plaintext, same pids; after the load the target equals the source;
+#      plaintext, same pids; the load ran throughout, and after it every
+#      table of the target equals the source's;
 #   5. a failing `tls enable` (a bad certificate for one worker) rolls back
 #      to plaintext, says so, and the task keeps running.
 set -uo pipefail
@@ -22,9 +25,15 @@ source "$here/../../lib/common.sh"
 source "$here/../../lib/mariadb.sh"
 # shellcheck source=../../lib/migrate.sh
 source "$here/../../lib/migrate.sh"
+# shellcheck source=../../lib/sysbench.sh
+source "$here/../../lib/sysbench.sh"
 
 B=$DM_BUILD_DIR
 mariadb_available || { echo "SKIP: MariaDB is not installed"; exit 77; }
+sb_available || {
+	echo "SKIP: sysbench is not installed (scripts/install-deps.sh installs it); it drives the write load"
+	exit 77
+}
 for p in dm-cluster dm-master dm-worker dmctl tools/cert-issue; do
 	[[ -x $B/$p ]] || { echo "SKIP: $B/$p is not built"; exit 77; }
 done
@@ -53,7 +62,7 @@ stop_recorded() {
 	done
 	return 0
 }
-trap 'stop_bg; stop_recorded; mariadb_stop_all; _dm_cleanup' EXIT
+trap 'sb_stop_all; stop_bg; stop_recorded; mariadb_stop_all; _dm_cleanup' EXIT
 
 migrate_setup || exit 1
 export DM_CLUSTER_HOME=$T/home
@@ -83,10 +92,10 @@ worker_servers:
 YAML
 ctl() { "$B/dmctl" --cluster c "$@"; }
 
-ROWS=5000
-mariadb_sql up "CREATE DATABASE k; USE k;
-CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL, s VARCHAR(64));
-INSERT INTO t (v, s) SELECT seq, REPEAT(CHAR(97 + seq % 26), 5 + seq % 40) FROM seq_1_to_$ROWS;" || exit 1
+# sysbench's tables, there before the task: its dump copies them, its sync
+# then follows the load on them.
+SB_TABLES=2 SB_ROWS=5000 SB_RATE=40
+sb_prepare up k "$SB_TABLES" "$SB_ROWS" || exit 1
 cat >task.yaml <<YAML
 name: "tt"
 task-mode: all
@@ -101,20 +110,6 @@ mysql-instances:
     block-allow-list: "bal"
 YAML
 
-writer() {
-	local i=0 r
-	while [[ ! -e $T/stop-bg ]]; do
-		for _ in 1 2 3 4 5; do
-			i=$((i + 1)) r=$((RANDOM % ROWS + 1))
-			case $((RANDOM % 3)) in
-			0) echo "INSERT INTO k.t (v, s) VALUES ($i, 'w-$i');" ;;
-			1) echo "UPDATE k.t SET v = v + 1, s = 'u-$i' WHERE id = $r;" ;;
-			2) echo "DELETE FROM k.t WHERE id = $r;" ;;
-			esac
-		done
-		sleep 0.05
-	done
-}
 # One line per query-status sample: ok, BAD (an answer without the
 # subtask Running) or ERR (dmctl got no answer: counted, not a task state;
 # the client certificate may be replaced under it during a rotation).
@@ -135,11 +130,8 @@ poller() {
 	done
 }
 start_load() {
-	local cnf
-	cnf=$(mariadb_defaults up) || return 1
 	rm -f "$T/stop-bg" "$T/samples"
-	writer | mariadb --defaults-file="$cnf" -uroot --force --batch >>"$T/writer.out" 2>&1 &
-	BG_PIDS+=("$!")
+	sb_start up k "$SB_RATE" || return 1
 	poller >"$T/samples" &
 	BG_PIDS+=("$!")
 }
@@ -176,14 +168,6 @@ plain_answers() {
 		curl -sf -m 3 "http://127.0.0.1:$CW1/status" >/dev/null &&
 		curl -sf -m 3 "http://127.0.0.1:$CW2/status" >/dev/null
 }
-converges() {
-	local deadline=$((SECONDS + $1))
-	while ((SECONDS < deadline)); do
-		same k.t k.t "id" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
-	same k.t k.t "id"
-}
 phase() { jq -r .tls.phase "$T/home/c/meta.json"; }
 
 # 1. a plaintext cluster with a running task under load
@@ -193,7 +177,7 @@ step 'source created' ctl operate-source create source.yaml
 step 'start-task (all)' ctl start-task task.yaml
 step 'the task syncs' eventually 90 '"stage":"Running","unit":"Sync"' ctl query-status tt
 PIDS0=$(pids)
-start_load
+step "a sysbench write load at $SB_RATE tps on k.sbtest1..$SB_TABLES" start_load
 
 # 2. TLS on
 step 'tls enable: every phase, every instance' eval '"$DC" tls c enable >enable.out 2>&1 ||
@@ -257,7 +241,9 @@ step 'the same pids after disable' eval '[[ "$(pids)" == "$PIDS0" ]]'
 step 'the task ran through the whole test' samples_ok
 echo "# query-status samples: $(wc -l <samples) taken, $(grep -c '^ok' samples) Running"
 stop_bg
-step 'after the load the target equals the source' converges 90
+step 'the sysbench load ran until stopped, without a fatal error' sb_stop
+sed "s/^/# /" "$T/step-$DM_STEPS.log"
+step 'after the load every table of the target equals the source (k.sbtest*)' converges 90 k
 
 # 5. a failing roll-out rolls back
 echo garbage >"$PKI/w2.pem"
