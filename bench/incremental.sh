@@ -216,7 +216,9 @@ run_dm() {
 	echo "$(elapsed "$t0" "$t1") $rows $events $txns $rss" >&3
 }
 target_counts() { # statements and row lock waits on the target so far
-	mariadb_sql down "SELECT SUM(IF(VARIABLE_NAME IN ('COM_INSERT', 'COM_UPDATE', 'COM_DELETE',
+	# --skip-ssl: the client would count as a TLS handshake (check_tls)
+	mariadb --defaults-file="$(mariadb_defaults down)" -uroot --skip-ssl --batch \
+		--skip-column-names -e "SELECT SUM(IF(VARIABLE_NAME IN ('COM_INSERT', 'COM_UPDATE', 'COM_DELETE',
   'COM_REPLACE'), VARIABLE_VALUE, 0)), SUM(IF(VARIABLE_NAME = 'COM_COMMIT', VARIABLE_VALUE, 0)),
   SUM(IF(VARIABLE_NAME = 'INNODB_ROW_LOCK_WAITS', VARIABLE_VALUE, 0))
   FROM information_schema.GLOBAL_STATUS"
