@@ -27,15 +27,8 @@
 #   DM_KEEP_TMP=1                      keep the scratch directory (/tmp/dm-it-bench-*)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-DM_BUILD_DIR=$(cd "${DM_BUILD_DIR:-$root/build-release}" 2>/dev/null && pwd) || {
-	echo "bench: ${DM_BUILD_DIR:-$root/build-release} does not exist (make release)" >&2
-	exit 1
-}
-export DM_BUILD_DIR
-# shellcheck source=../tests/lib/common.sh
-source "$root/tests/lib/common.sh"
-# shellcheck source=../tests/lib/mariadb.sh
-source "$root/tests/lib/mariadb.sh"
+# shellcheck source=lib.sh
+source "$root/bench/lib.sh"
 
 TABLES=${BENCH_TABLES:-4}
 ROWS=${BENCH_ROWS:-250000}
@@ -56,21 +49,7 @@ DBS="sbtest benchtypes"
 ((CHUNK_ROWS > 0)) || CHUNK_ROWS=1
 
 B=$DM_BUILD_DIR
-missing=""
-for p in dm-master dm-worker dmctl tools/cert-issue; do
-	[[ -x $B/$p ]] || missing+=" $B/$p"
-done
-for c in sysbench mydumper myloader mariadb-dump jq; do
-	command -v "$c" >/dev/null 2>&1 || missing+=" $c"
-done
-mariadb_available || missing+=" mariadbd"
-if [[ -n $missing ]]; then
-	echo "bench: missing:$missing (make release; scripts/install-deps.sh)" >&2
-	exit 1
-fi
-
-# shellcheck source=lib.sh
-source "$root/bench/lib.sh"
+bench_need sysbench mydumper myloader mariadb-dump jq || exit 1
 
 dm_init bench-full
 trap 'stop_dm; mariadb_stop_all; _dm_cleanup' EXIT

@@ -34,15 +34,8 @@
 #   DM_KEEP_TMP=1                      keep the scratch directory
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-DM_BUILD_DIR=$(cd "${DM_BUILD_DIR:-$root/build-release}" 2>/dev/null && pwd) || {
-	echo "bench: ${DM_BUILD_DIR:-$root/build-release} does not exist (make release)" >&2
-	exit 1
-}
-export DM_BUILD_DIR
-# shellcheck source=../tests/lib/common.sh
-source "$root/tests/lib/common.sh"
-# shellcheck source=../tests/lib/mariadb.sh
-source "$root/tests/lib/mariadb.sh"
+# shellcheck source=lib.sh
+source "$root/bench/lib.sh"
 
 TABLES=${BENCH_TABLES:-4}
 ROWS=${BENCH_ROWS:-100000}
@@ -60,18 +53,7 @@ PASS='bench-Pw-9'
 DBS="sbtest"
 
 B=$DM_BUILD_DIR
-missing=""
-for p in dm-master dm-worker dmctl tools/cert-issue; do
-	[[ -x $B/$p ]] || missing+=" $B/$p"
-done
-for c in sysbench mariadb-dump jq; do
-	command -v "$c" >/dev/null 2>&1 || missing+=" $c"
-done
-mariadb_available || missing+=" mariadbd"
-if [[ -n $missing ]]; then
-	echo "bench: missing:$missing (make release; scripts/install-deps.sh)" >&2
-	exit 1
-fi
+bench_need sysbench mariadb-dump jq || exit 1
 for r in $RUNS; do
 	case $r in dm4 | dm16 | mariadb0 | mariadb4 | dm4-plain) ;; *)
 		echo "bench: unknown run '$r' in BENCH_RUNS" >&2
@@ -79,9 +61,6 @@ for r in $RUNS; do
 		;;
 	esac
 done
-
-# shellcheck source=lib.sh
-source "$root/bench/lib.sh"
 
 BG=()
 stop_bg() {
@@ -184,10 +163,6 @@ run_dm() {
 	t0=$(now)
 	ctl start-task "$d/task.yaml" >"$d/start.out" 2>&1 || { cat "$d/start.out"; return 1; }
 	local want="($P1_FILE, $P1_POS)" deadline=$((SECONDS + TIMEOUT))
-	past() { # "(file, pos)" at or past P1
-		local f=${1#(} p=${1##*, }
-		at_p1 "${f%%,*}" "${p%)}"
-	}
 	while ((SECONDS < deadline)); do
 		pos=$(sync_field "$d" '.sync.syncerBinlog // ""')
 		past "$pos" && break
@@ -245,6 +220,10 @@ server_cpu_since() { # "up down" from server_cpu
 at_p1() { # FILE POS: at or past P1 (the upstream is idle after it)
 	[[ -n $1 && -n $2 ]] || return 1
 	[[ $1 > "$P1_FILE" ]] || { [[ $1 == "$P1_FILE" ]] && (($2 >= P1_POS)); }
+}
+past() { # "(file, pos)" from query-status: at or past P1
+	local f=${1#(} p=${1##*, }
+	at_p1 "${f%%,*}" "${p%)}"
 }
 # run_mariadb DIR THREADS: the target replicates P0..P1 itself
 run_mariadb() {

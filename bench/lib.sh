@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # Shared by the benchmarks (bench/full.sh, bench/incremental.sh): TLS
 # MariaDB servers with a `dm` user, dm-master + dm-worker, and the checks
-# that a run really used TLS (or did not). Needs tests/lib/common.sh and
-# tests/lib/mariadb.sh sourced and dm_init done; B is the build dir, PASS
-# the dm user's password, POOL_MB the buffer pool size.
+# that a run really used TLS (or did not). Sourced with $root set; sources
+# tests/lib/common.sh and mariadb.sh itself. Call dm_init before the
+# servers; B is the build dir, PASS the dm user's password, POOL_MB the
+# buffer pool size.
 #
 #   bench_certs                   CA, dm and MariaDB certificates in $T
 #   bench_server NAME PORT SID [mariadb_start options...]
@@ -20,6 +21,33 @@
 #                                 target's against $T/source.sums
 #   reset_target                  drops $DBS and dm_meta on down, quiesces
 
+
+# The build to measure (DM_BUILD_DIR, default build-release) and the test
+# rig's helpers.
+DM_BUILD_DIR=$(cd "${DM_BUILD_DIR:-$root/build-release}" 2>/dev/null && pwd) || {
+	echo "bench: ${DM_BUILD_DIR:-$root/build-release} does not exist (make release)" >&2
+	exit 1
+}
+export DM_BUILD_DIR
+# shellcheck source=../tests/lib/common.sh
+source "$root/tests/lib/common.sh"
+# shellcheck source=../tests/lib/mariadb.sh
+source "$root/tests/lib/mariadb.sh"
+
+# bench_need CMD...: dm's binaries, mariadbd and these commands are there
+bench_need() {
+	local p c missing=""
+	for p in dm-master dm-worker dmctl tools/cert-issue; do
+		[[ -x $DM_BUILD_DIR/$p ]] || missing+=" $DM_BUILD_DIR/$p"
+	done
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || missing+=" $c"
+	done
+	mariadb_available || missing+=" mariadbd"
+	[[ -z $missing ]] && return 0
+	echo "bench: missing:$missing (make release; scripts/install-deps.sh)" >&2
+	return 1
+}
 
 say() { printf '# %s %s\n' "$(date +%T)" "$*"; }
 now() { date +%s.%N; }

@@ -235,6 +235,23 @@ static void where(dm_buf *b, const dm_tmap *t, const dm_row *before)
 	dm_buf_puts(b, " LIMIT 1");
 }
 
+/* The names, or the values, of the columns the row image has. */
+static void present_list(dm_buf *b, const dm_tmap *t, const dm_row *row, bool values)
+{
+	bool first = true;
+	for (uint32_t i = 0; i < t->ncols; i++) {
+		if (!row->v[i].present)
+			continue;
+		if (!first)
+			dm_buf_puts(b, ", ");
+		first = false;
+		if (values)
+			dm_value_sql(b, &t->cols[i], &row->v[i]);
+		else
+			dm_sql_ident(b, t->cols[i].name);
+	}
+}
+
 static int on_row(void *arg, const dm_row *before, const dm_row *after)
 {
 	row_ctx *x = arg;
@@ -246,24 +263,9 @@ static int on_row(void *arg, const dm_row *before, const dm_row *after)
 		dm_buf_puts(b, "INSERT INTO ");
 		dm_sql_table(b, t->schema, t->table);
 		dm_buf_puts(b, " (");
-		for (uint32_t i = 0; i < t->ncols; i++) {
-			if (!after->v[i].present)
-				continue;
-			if (!first)
-				dm_buf_puts(b, ", ");
-			first = false;
-			dm_sql_ident(b, t->cols[i].name);
-		}
+		present_list(b, t, after, false);
 		dm_buf_puts(b, ") VALUES (");
-		first = true;
-		for (uint32_t i = 0; i < t->ncols; i++) {
-			if (!after->v[i].present)
-				continue;
-			if (!first)
-				dm_buf_puts(b, ", ");
-			first = false;
-			dm_value_sql(b, &t->cols[i], &after->v[i]);
-		}
+		present_list(b, t, after, true);
 		dm_buf_puts(b, ")");
 	} else if (after == NULL) {
 		dm_buf_puts(b, "DELETE FROM ");

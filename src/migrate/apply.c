@@ -129,14 +129,8 @@ struct dm_applier {
 	int64_t *pipe_want;
 	size_t pipe_n, pipe_cap;
 
-	/* the statement being built */
-	dm_buf stmt;
-	/* A DELETE's first row as `k1` = … AND `k2` = …: sent instead of the
-	 * IN list when it stays alone and the key has several columns, since
-	 * MariaDB reads the whole table for (k1, k2) IN ((…)) of one row
-	 * (it becomes a row comparison, which no index serves) and locks
-	 * every row of it, which deadlocks the other appliers. */
-	dm_buf stmt_one;
+	/* the statement being built, at the end of pipe from stmt_off */
+	size_t stmt_off;
 	int stmt_kind; /* 0 none, DM_CH_INSERT, DM_CH_DELETE */
 	const dm_tinfo *stmt_t;
 	bool stmt_replace;
@@ -223,22 +217,36 @@ static int send_pipe(dm_applier *a, dm_err *err)
 	return rc;
 }
 
-/* Queues sql; for UPDATE/DELETE, `want` rows must be found (-1: any). */
-static int exec(dm_applier *a, const char *sql, int64_t want, dm_err *err)
+/* Starts a statement at the end of the batch: statements are written
+ * straight into it, never copied. */
+static dm_buf *stmt_open(dm_applier *a)
+{
+	if (a->pipe_n > 0)
+		dm_buf_putc(&a->pipe, ';');
+	a->stmt_off = a->pipe.len;
+	return &a->pipe;
+}
+
+/* Ends the statement stmt_open started; for UPDATE/DELETE, `want` rows
+ * must be found (-1: any). Sends the batch once it is full. */
+static int stmt_close(dm_applier *a, int64_t want, dm_err *err)
 {
 	if (a->pipe_n == a->pipe_cap) {
 		a->pipe_cap = a->pipe_cap ? a->pipe_cap * 2 : 64;
 		a->pipe_off = dm_xrealloc(a->pipe_off, a->pipe_cap * sizeof(size_t));
 		a->pipe_want = dm_xrealloc(a->pipe_want, a->pipe_cap * sizeof(int64_t));
 	}
-	if (a->pipe_n > 0)
-		dm_buf_putc(&a->pipe, ';');
-	a->pipe_off[a->pipe_n] = a->pipe.len;
+	a->pipe_off[a->pipe_n] = a->stmt_off;
 	a->pipe_want[a->pipe_n++] = want;
-	dm_buf_puts(&a->pipe, sql);
 	if (a->pipe.len >= PIPE_BYTES || a->pipe_n >= PIPE_STMTS)
 		return send_pipe(a, err);
 	return 0;
+}
+
+static int exec(dm_applier *a, const char *sql, int64_t want, dm_err *err)
+{
+	dm_buf_puts(stmt_open(a), sql);
+	return stmt_close(a, want, err);
 }
 
 static bool same_mask(const bool *mask, char **img, size_t n)
@@ -299,32 +307,29 @@ static int flush_stmt(dm_applier *a, dm_err *err)
 {
 	if (a->stmt_kind == 0)
 		return 0;
-	int64_t want =
-	        a->stmt_kind == DM_CH_DELETE && !a->stmt_replace ? (int64_t)a->stmt_rows : -1;
-	const char *sql = a->stmt.data;
-	if (a->stmt_kind == DM_CH_DELETE && a->stmt_rows == 1 && a->stmt_t->nkey > 1)
-		sql = a->stmt_one.data;
-	else if (a->stmt_kind == DM_CH_DELETE)
-		dm_buf_puts(&a->stmt, ")");
-	int rc = exec(a, sql, want, err);
-	dm_buf_reset(&a->stmt);
-	dm_buf_reset(&a->stmt_one);
+	int64_t want = -1;
+	if (a->stmt_kind == DM_CH_DELETE) {
+		if (a->stmt_t->nkey == 1)
+			dm_buf_putc(&a->pipe, ')');
+		if (!a->stmt_replace)
+			want = (int64_t)a->stmt_rows;
+	}
 	a->stmt_kind = 0;
 	a->stmt_rows = 0;
-	return rc;
+	return stmt_close(a, want, err);
 }
 
-static void insert_head(dm_applier *a, const dm_tinfo *t, char **img, bool replace)
+static void insert_head(dm_buf *b, const dm_tinfo *t, char **img, bool replace)
 {
-	dm_buf_printf(&a->stmt, "%s INTO %s (", replace ? "REPLACE" : "INSERT", t->qname);
+	dm_buf_printf(b, "%s INTO %s (", replace ? "REPLACE" : "INSERT", t->qname);
 	bool first = true;
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (!writes(t, img, i))
 			continue;
-		dm_buf_printf(&a->stmt, "%s%s", first ? "" : ", ", t->qcols[i]);
+		dm_buf_printf(b, "%s%s", first ? "" : ", ", t->qcols[i]);
 		first = false;
 	}
-	dm_buf_puts(&a->stmt, ") VALUES ");
+	dm_buf_puts(b, ") VALUES ");
 }
 
 static void insert_values(dm_buf *b, const dm_tinfo *t, char **img)
@@ -347,56 +352,57 @@ static int add_insert(dm_applier *a, const dm_tinfo *t, char **img, bool replace
 	    a->stmt_rows >= (size_t)a->o.batch || !same_mask(a->stmt_mask, img, t->ncols)) {
 		if (flush_stmt(a, err) < 0)
 			return -1;
-		insert_head(a, t, img, replace);
+		insert_head(stmt_open(a), t, img, replace);
 		a->stmt_kind = DM_CH_INSERT;
 		a->stmt_t = t;
 		a->stmt_replace = replace;
 		set_mask(a, img, t->ncols);
 	} else {
-		dm_buf_puts(&a->stmt, ", ");
+		dm_buf_puts(&a->pipe, ", ");
 	}
-	insert_values(&a->stmt, t, img);
+	insert_values(&a->pipe, t, img);
 	a->stmt_rows++;
 	return 0;
 }
 
-/* DELETE … WHERE (key) IN ((…), …) for rows whose image has the key. */
+/* DELETE for rows whose image has the key: WHERE k IN (…) for a one-column
+ * key, else WHERE (k1 = … AND k2 = …) OR (…). MariaDB serves a row
+ * constructor (k1, k2) IN ((…)) of one row with no index: it reads and
+ * locks the whole table, and the other appliers deadlock on it. */
 static int add_delete(dm_applier *a, const dm_tinfo *t, char **img, bool safe, dm_err *err)
 {
 	if (!has_key(t, img)) {
 		if (flush_stmt(a, err) < 0)
 			return -1;
-		dm_buf b;
-		dm_buf_init(&b);
-		dm_buf_printf(&b, "DELETE FROM %s", t->qname);
-		where_row(&b, t, img);
-		dm_buf_puts(&b, " LIMIT 1");
-		int rc = exec(a, b.data, safe ? -1 : 1, err);
-		dm_buf_fini(&b);
-		return rc;
+		dm_buf *b = stmt_open(a);
+		dm_buf_printf(b, "DELETE FROM %s", t->qname);
+		where_row(b, t, img);
+		dm_buf_puts(b, " LIMIT 1");
+		return stmt_close(a, safe ? -1 : 1, err);
 	}
+	dm_buf *b = &a->pipe;
 	if (a->stmt_kind != DM_CH_DELETE || a->stmt_t != t || a->stmt_replace != safe ||
 	    a->stmt_rows >= (size_t)a->o.batch) {
 		if (flush_stmt(a, err) < 0)
 			return -1;
-		dm_buf_printf(&a->stmt, "DELETE FROM %s WHERE (", t->qname);
-		for (size_t k = 0; k < t->nkey; k++)
-			dm_buf_printf(&a->stmt, "%s%s", k ? ", " : "", t->qcols[t->key[k]]);
-		dm_buf_puts(&a->stmt, ") IN (");
-		dm_buf_printf(&a->stmt_one, "DELETE FROM %s WHERE ", t->qname);
-		for (size_t k = 0; k < t->nkey; k++)
-			dm_buf_printf(&a->stmt_one, "%s%s = %s", k ? " AND " : "",
-			              t->qcols[t->key[k]], img[t->key[k]]);
+		dm_buf_printf(stmt_open(a), "DELETE FROM %s WHERE ", t->qname);
+		if (t->nkey == 1)
+			dm_buf_printf(b, "%s IN (", t->qcols[t->key[0]]);
 		a->stmt_kind = DM_CH_DELETE;
 		a->stmt_t = t;
 		a->stmt_replace = safe; /* for DELETE: whether missing rows are fine */
 	} else {
-		dm_buf_puts(&a->stmt, ", ");
+		dm_buf_puts(b, t->nkey == 1 ? ", " : " OR ");
 	}
-	dm_buf_putc(&a->stmt, '(');
-	for (size_t k = 0; k < t->nkey; k++)
-		dm_buf_printf(&a->stmt, "%s%s", k ? ", " : "", img[t->key[k]]);
-	dm_buf_putc(&a->stmt, ')');
+	if (t->nkey == 1) {
+		dm_buf_puts(b, img[t->key[0]]);
+	} else {
+		dm_buf_putc(b, '(');
+		for (size_t k = 0; k < t->nkey; k++)
+			dm_buf_printf(b, "%s%s = %s", k ? " AND " : "", t->qcols[t->key[k]],
+			              img[t->key[k]]);
+		dm_buf_putc(b, ')');
+	}
 	a->stmt_rows++;
 	return 0;
 }
@@ -417,26 +423,25 @@ static int do_update(dm_applier *a, const dm_rowchange *c, bool safe, dm_err *er
 			return -1;
 		return add_insert(a, t, c->after, true, err);
 	}
+	bool any = false;
+	for (size_t i = 0; i < t->ncols && !any; i++)
+		any = writes(t, c->after, i);
+	if (!any)
+		return 0;
 	if (flush_stmt(a, err) < 0)
 		return -1;
-	dm_buf b;
-	dm_buf_init(&b);
-	dm_buf_printf(&b, "UPDATE %s SET ", t->qname);
+	dm_buf *b = stmt_open(a);
+	dm_buf_printf(b, "UPDATE %s SET ", t->qname);
 	bool first = true;
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (!writes(t, c->after, i))
 			continue;
-		dm_buf_printf(&b, "%s%s = %s", first ? "" : ", ", t->qcols[i], c->after[i]);
+		dm_buf_printf(b, "%s%s = %s", first ? "" : ", ", t->qcols[i], c->after[i]);
 		first = false;
 	}
-	int rc = 0;
-	if (!first) {
-		where_row(&b, t, c->before);
-		dm_buf_puts(&b, " LIMIT 1");
-		rc = exec(a, b.data, safe ? -1 : 1, err);
-	}
-	dm_buf_fini(&b);
-	return rc;
+	where_row(b, t, c->before);
+	dm_buf_puts(b, " LIMIT 1");
+	return stmt_close(a, safe ? -1 : 1, err);
 }
 
 static int apply_row(dm_applier *a, const dm_apply_item *it, dm_err *err)
@@ -605,18 +610,14 @@ int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
 	a->o = *o;
 	dm_binpos_init(&a->applied);
 	dm_binpos_copy(&a->applied, o->applied);
-	dm_buf_init(&a->stmt);
 	dm_buf_init(&a->pipe);
-	dm_buf_init(&a->stmt_one);
 	atomic_init(&a->stopped, false);
 	pthread_mutex_init(&a->status_mu, NULL);
 	dm_binpos_init(&a->committed);
 	dm_binpos_copy(&a->committed, o->applied);
 	a->last_save_ms = dm_clock_mono_ms();
 	if (connect_target(a, err) < 0) {
-		dm_buf_fini(&a->stmt);
 		dm_buf_fini(&a->pipe);
-		dm_buf_fini(&a->stmt_one);
 		dm_binpos_fini(&a->applied);
 		dm_binpos_fini(&a->committed);
 		pthread_mutex_destroy(&a->status_mu);
@@ -660,11 +661,9 @@ int dm_applier_stop(dm_applier *a, bool *transient, dm_err *err)
 	if (a->m)
 		mysql_close(a->m);
 	dm_queue_free(a->q);
-	dm_buf_fini(&a->stmt);
 	dm_buf_fini(&a->pipe);
 	free(a->pipe_off);
 	free(a->pipe_want);
-	dm_buf_fini(&a->stmt_one);
 	free(a->stmt_mask);
 	dm_binpos_fini(&a->applied);
 	dm_binpos_fini(&a->committed);

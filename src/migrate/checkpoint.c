@@ -92,20 +92,25 @@ int dm_ckpt_prepare(const dm_ckpt *c, MYSQL *target, dm_err *err)
 	return run(target, &b, err);
 }
 
-int dm_ckpt_read_snapshot(const dm_ckpt *c, MYSQL *target, dm_snapshot *out, bool *finished,
-                          dm_err *err)
+/* This source's row of the snapshot table: cols of it. */
+static int snapshot_row(const dm_ckpt *c, MYSQL *target, const char *cols, MYSQL_RES **res,
+                        dm_err *err)
 {
 	dm_buf b;
 	dm_buf_init(&b);
-	dm_buf_printf(&b,
-	              "SELECT consistency, binlog_name, binlog_pos, binlog_gtid, status FROM %s "
-	              "WHERE source_id = ",
-	              c->snapshot_table);
+	dm_buf_printf(&b, "SELECT %s FROM %s WHERE source_id = ", cols, c->snapshot_table);
 	dm_sql_string(&b, c->source);
-	MYSQL_RES *res;
-	int rc = dm_mysql_store(target, b.data, &res, err);
+	int rc = dm_mysql_store(target, b.data, res, err);
 	dm_buf_fini(&b);
-	if (rc < 0)
+	return rc;
+}
+
+int dm_ckpt_read_snapshot(const dm_ckpt *c, MYSQL *target, dm_snapshot *out, bool *finished,
+                          dm_err *err)
+{
+	MYSQL_RES *res;
+	if (snapshot_row(c, target, "consistency, binlog_name, binlog_pos, binlog_gtid, status",
+	                 &res, err) < 0)
 		return -1;
 	MYSQL_ROW row = mysql_fetch_row(res);
 	if (row == NULL) {
@@ -128,17 +133,10 @@ int dm_ckpt_read_snapshot(const dm_ckpt *c, MYSQL *target, dm_snapshot *out, boo
 
 int dm_ckpt_read_resumed(const dm_ckpt *c, MYSQL *target, char **name, uint64_t *pos, dm_err *err)
 {
-	dm_buf b;
-	dm_buf_init(&b);
-	dm_buf_printf(&b,
-	              "SELECT COALESCE(resumed_binlog_name, ''), COALESCE(resumed_binlog_pos, 0) "
-	              "FROM %s WHERE source_id = ",
-	              c->snapshot_table);
-	dm_sql_string(&b, c->source);
 	MYSQL_RES *res;
-	int rc = dm_mysql_store(target, b.data, &res, err);
-	dm_buf_fini(&b);
-	if (rc < 0)
+	if (snapshot_row(c, target,
+	                 "COALESCE(resumed_binlog_name, ''), COALESCE(resumed_binlog_pos, 0)", &res,
+	                 err) < 0)
 		return -1;
 	MYSQL_ROW row = mysql_fetch_row(res);
 	*name = dm_xstrdup(row ? row[0] : "");
