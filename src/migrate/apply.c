@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "migrate/compact.h"
 #include "migrate/copy.h"
 
 #define QUEUE_ITEMS  4096
@@ -26,6 +27,10 @@
  * 16 MiB by default, with room to spare). */
 #define PIPE_BYTES (1u << 20)
 #define PIPE_STMTS 512
+/* Changes wait in the compaction window until a commit or until it holds
+ * this much: the bound on what an applier keeps of a huge transaction. */
+#define WINDOW_ROWS  COMMIT_ROWS
+#define WINDOW_BYTES (8u << 20)
 
 /* ---- positions and items ---------------------------------------------- */
 
@@ -68,6 +73,7 @@ dm_rowchange *dm_rowchange_new(int op, const dm_tinfo *t, char **before, char **
 	dm_rowchange *c = dm_xcalloc(1, bytes);
 	c->op = op;
 	c->t = t;
+	c->size = bytes;
 	char **slots = (char **)(c + 1);
 	char *p = (char *)(slots + 2 * n);
 	char **src[2] = {before, after};
@@ -137,6 +143,8 @@ struct dm_applier {
 	bool *stmt_mask; /* which columns the statement writes */
 	size_t stmt_cap;
 	size_t stmt_rows;
+
+	dm_compact *win; /* changes not yet turned into statements */
 };
 
 static bool cancelled(const dm_applier *a)
@@ -283,6 +291,14 @@ static bool has_key(const dm_tinfo *t, char **img)
 	return true;
 }
 
+static bool is_key(const dm_tinfo *t, size_t i)
+{
+	for (size_t k = 0; k < t->nkey; k++)
+		if (t->key[k] == i)
+			return true;
+	return false;
+}
+
 /* WHERE for one row: the key when the image has it, else every column in
  * the image (NULL-safe). */
 static void where_row(dm_buf *b, const dm_tinfo *t, char **img)
@@ -415,17 +431,17 @@ static bool complete(const dm_tinfo *t, char **img)
 	return true;
 }
 
-static int do_update(dm_applier *a, const dm_rowchange *c, bool safe, dm_err *err)
+static int do_update(dm_applier *a, const dm_tinfo *t, char **before, char **after, bool safe,
+                     dm_err *err)
 {
-	const dm_tinfo *t = c->t;
-	if (safe && complete(t, c->after)) {
-		if (add_delete(a, t, c->before, true, err) < 0 || flush_stmt(a, err) < 0)
+	if (safe && complete(t, after)) {
+		if (add_delete(a, t, before, true, err) < 0 || flush_stmt(a, err) < 0)
 			return -1;
-		return add_insert(a, t, c->after, true, err);
+		return add_insert(a, t, after, true, err);
 	}
 	bool any = false;
 	for (size_t i = 0; i < t->ncols && !any; i++)
-		any = writes(t, c->after, i);
+		any = writes(t, after, i);
 	if (!any)
 		return 0;
 	if (flush_stmt(a, err) < 0)
@@ -434,14 +450,174 @@ static int do_update(dm_applier *a, const dm_rowchange *c, bool safe, dm_err *er
 	dm_buf_printf(b, "UPDATE %s SET ", t->qname);
 	bool first = true;
 	for (size_t i = 0; i < t->ncols; i++) {
-		if (!writes(t, c->after, i))
+		if (!writes(t, after, i))
 			continue;
-		dm_buf_printf(b, "%s%s = %s", first ? "" : ", ", t->qcols[i], c->after[i]);
+		dm_buf_printf(b, "%s%s = %s", first ? "" : ", ", t->qcols[i], after[i]);
 		first = false;
 	}
-	where_row(b, t, c->before);
+	where_row(b, t, before);
 	dm_buf_puts(b, " LIMIT 1");
 	return stmt_close(a, safe ? -1 : 1, err);
+}
+
+/* A plain integer: a key the derived table of a batched UPDATE carries
+ * as a number, so the join finds rows through the key's index. */
+static bool int_literal(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return *s == '\0';
+}
+
+/* Whether an UPDATE may join a batch: integer key, and it sets a column
+ * besides the key (the key itself never changes in a batch). */
+static bool batchable_update(const dm_netchange *u)
+{
+	const dm_tinfo *t = u->t;
+	for (size_t k = 0; k < t->nkey; k++)
+		if (!int_literal(u->before[t->key[k]]))
+			return false;
+	for (size_t i = 0; i < t->ncols; i++)
+		if (writes(t, u->after, i) && !is_key(t, i))
+			return true;
+	return false;
+}
+
+/* How many updates from u on can share one statement with u. */
+static size_t update_run(const dm_netchange *u, size_t n, size_t max)
+{
+	size_t k = 1;
+	while (k < n && k < max && u[k].op == DM_CH_UPDATE && u[k].t == u[0].t &&
+	       batchable_update(&u[k])) {
+		bool same = true;
+		for (size_t i = 0; i < u[0].t->ncols && same; i++)
+			same = (u[k].after[i] != NULL) == (u[0].after[i] != NULL);
+		if (!same)
+			break;
+		k++;
+	}
+	return k;
+}
+
+/* The value an UPDATE of a batch gives column i: the key from the old
+ * image, the rest from the new one. */
+static const char *batch_value(const dm_netchange *u, size_t i)
+{
+	const dm_tinfo *t = u->t;
+	return is_key(t, i) ? u->before[i] : writes(t, u->after, i) ? u->after[i] : NULL;
+}
+
+/* A derived table's column takes one type for all its rows: integers of
+ * 2^63 and more beside smaller ones make it DECIMAL, which a SET column
+ * converts through a double (2^62 + 1 becomes 2^62). Such a column is
+ * cast to BIGINT UNSIGNED, exact for every value it holds. */
+static bool needs_unsigned(const dm_netchange *u, size_t n, size_t i)
+{
+	bool big = false;
+	for (size_t r = 0; r < n; r++) {
+		const char *v = batch_value(&u[r], i);
+		if (v == NULL || strcmp(v, "NULL") == 0)
+			continue;
+		if (*v == '-' || !int_literal(v))
+			return false;
+		size_t len = strlen(v);
+		if (len > 20 || (len == 20 && strcmp(v, "18446744073709551615") > 0))
+			return false; /* a DECIMAL column's: stays DECIMAL */
+		if (len == 20 || (len == 19 && strcmp(v, "9223372036854775808") >= 0))
+			big = true;
+	}
+	return big;
+}
+
+/* n updates of one table setting the same columns, as one statement that
+ * joins a derived table of the new values with the table:
+ *   UPDATE (SELECT 1 AS dm_0, 'x' AS dm_2 UNION ALL …) AS dm_v
+ *   STRAIGHT_JOIN t AS dm_t FORCE INDEX (PRIMARY) ON dm_t.id = dm_v.dm_0
+ *   SET dm_t.c = dm_v.dm_2
+ * It is still an UPDATE (no insert, no delete, the target's triggers and
+ * cascades see what they would), and the found-rows count still proves
+ * that every row was there. */
+static int update_batch(dm_applier *a, const dm_netchange *u, size_t n, dm_err *err)
+{
+	const dm_tinfo *t = u[0].t;
+	if (flush_stmt(a, err) < 0)
+		return -1;
+	if (a->stmt_cap < t->ncols + 1) {
+		a->stmt_cap = t->ncols + 1;
+		a->stmt_mask = dm_xrealloc(a->stmt_mask, a->stmt_cap * sizeof(bool));
+	}
+	bool *cast = a->stmt_mask; /* free while no statement is open */
+	for (size_t i = 0; i < t->ncols; i++)
+		cast[i] = needs_unsigned(u, n, i);
+	dm_buf *b = stmt_open(a);
+	dm_buf_puts(b, "UPDATE (");
+	for (size_t r = 0; r < n; r++) {
+		dm_buf_puts(b, r ? " UNION ALL SELECT " : "SELECT ");
+		bool first = true;
+		for (size_t i = 0; i < t->ncols; i++) {
+			const char *v = batch_value(&u[r], i);
+			if (v == NULL)
+				continue;
+			dm_buf_printf(b, cast[i] ? "%sCAST(%s AS UNSIGNED)" : "%s%s",
+			              first ? "" : ", ", v);
+			if (r == 0)
+				dm_buf_printf(b, " AS dm_%zu", i);
+			first = false;
+		}
+	}
+	/* the new values drive, each finding its row through the key: with
+	 * a few rows the optimizer would rather scan, locking rows the other
+	 * appliers may be changing */
+	dm_buf_printf(b, ") AS dm_v STRAIGHT_JOIN %s AS dm_t FORCE INDEX (%s) ON ", t->qname,
+	              t->qkey_index);
+	for (size_t k = 0; k < t->nkey; k++)
+		dm_buf_printf(b, "%sdm_t.%s = dm_v.dm_%zu", k ? " AND " : "", t->qcols[t->key[k]],
+		              t->key[k]);
+	dm_buf_puts(b, " SET ");
+	bool first = true;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!writes(t, u[0].after, i) || is_key(t, i))
+			continue;
+		dm_buf_printf(b, "%sdm_t.%s = dm_v.dm_%zu", first ? "" : ", ", t->qcols[i], i);
+		first = false;
+	}
+	return stmt_close(a, (int64_t)n, err);
+}
+
+/* Turns the window's net changes into statements. */
+static int drain(dm_applier *a, dm_err *err)
+{
+	if (dm_compact_rows(a->win) == 0)
+		return 0;
+	const dm_netchange *net;
+	size_t n = dm_compact_net(a->win, &net);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n;) {
+		const dm_netchange *c = &net[i];
+		if (c->op == DM_CH_INSERT) {
+			rc = add_insert(a, c->t, c->after, false, err);
+		} else if (c->op == DM_CH_DELETE) {
+			rc = add_delete(a, c->t, c->before, false, err);
+		} else if (batchable_update(c)) {
+			size_t k = update_run(c, n - i, (size_t)a->o.batch);
+			if (k > 1) {
+				rc = update_batch(a, c, k, err);
+				i += k;
+				continue;
+			}
+			rc = do_update(a, c->t, c->before, c->after, false, err);
+		} else {
+			rc = do_update(a, c->t, c->before, c->after, false, err);
+		}
+		i++;
+	}
+	/* the statements hold copies: the window's changes can go */
+	dm_compact_reset(a->win);
+	return rc;
 }
 
 static int apply_row(dm_applier *a, const dm_apply_item *it, dm_err *err)
@@ -451,8 +627,26 @@ static int apply_row(dm_applier *a, const dm_apply_item *it, dm_err *err)
 	switch (c->op) {
 	case DM_CH_INSERT: return add_insert(a, c->t, c->after, safe, err);
 	case DM_CH_DELETE: return add_delete(a, c->t, c->before, safe, err);
-	default: return do_update(a, c, safe, err);
+	default: return do_update(a, c->t, c->before, c->after, safe, err);
 	}
+}
+
+/* Into the window when compaction allows, else in order after it. */
+static int take_row(dm_applier *a, dm_apply_item *it, dm_err *err)
+{
+	if (it->at->safe || !dm_compact_eligible(it->row))
+		return drain(a, err) < 0 ? -1 : apply_row(a, it, err);
+	if (!dm_compact_add(a->win, it->row)) {
+		/* contradicts the window: goes after it, in order */
+		if (drain(a, err) < 0)
+			return -1;
+		if (!dm_compact_add(a->win, it->row))
+			return apply_row(a, it, err);
+	}
+	it->row = NULL; /* the window holds it */
+	if (dm_compact_rows(a->win) >= WINDOW_ROWS || dm_compact_bytes(a->win) >= WINDOW_BYTES)
+		return drain(a, err);
+	return 0;
 }
 
 static void note_position(dm_applier *a, dm_txnpos *at)
@@ -480,7 +674,7 @@ static int commit(dm_applier *a, dm_err *err)
 {
 	if (!a->dirty && !a->in_txn)
 		return 0;
-	if (flush_stmt(a, err) < 0 || send_pipe(a, err) < 0)
+	if (drain(a, err) < 0 || flush_stmt(a, err) < 0 || send_pipe(a, err) < 0)
 		return -1;
 	/* never backwards: after a restart the dispatcher replays positions
 	 * this applier is past */
@@ -528,7 +722,7 @@ static int handle(dm_applier *a, dm_apply_item *it, dm_err *err)
 		}
 		int rc = begin(a, err);
 		if (rc == 0)
-			rc = apply_row(a, it, err);
+			rc = take_row(a, it, err);
 		a->partial = true;
 		a->txn_rows++;
 		dm_apply_item_free(it);
@@ -625,6 +819,7 @@ int dm_applier_start(const dm_applier_opts *o, dm_applier **out, dm_err *err)
 		return -1;
 	}
 	a->q = dm_queue_new(QUEUE_ITEMS);
+	a->win = dm_compact_new();
 	pthread_create(&a->thread, NULL, run, a);
 	*out = a;
 	return 0;
@@ -661,6 +856,7 @@ int dm_applier_stop(dm_applier *a, bool *transient, dm_err *err)
 	if (a->m)
 		mysql_close(a->m);
 	dm_queue_free(a->q);
+	dm_compact_free(a->win);
 	dm_buf_fini(&a->pipe);
 	free(a->pipe_off);
 	free(a->pipe_want);

@@ -65,6 +65,7 @@ typedef struct dm_rowchange {
 	const dm_tinfo *t;
 	char **before; /* NULL for INSERT */
 	char **after;  /* NULL for DELETE */
+	size_t size;   /* bytes of the allocation */
 } dm_rowchange;
 
 /* Builds a dm_rowchange: sizes first, then the strings. */

@@ -52,6 +52,7 @@ static void tinfo_fini(dm_tinfo *t)
 	free(t->text);
 	free(t->unsig);
 	free(t->key);
+	free(t->qkey_index);
 	free(t->schema);
 	free(t->table);
 	free(t->qname);
@@ -183,10 +184,13 @@ static int load_key(MYSQL *m, dm_tinfo *t, const bool *nullable, dm_err *err)
 	if (!chosen && index && usable && ncand > 0)
 		chosen = true;
 	mysql_free_result(res);
-	free(index);
 	if (chosen) {
 		t->key = cand;
 		t->nkey = ncand;
+		dm_buf qi;
+		dm_buf_init(&qi);
+		dm_sql_ident(&qi, index);
+		t->qkey_index = dm_buf_detach(&qi);
 		t->key_hashable = true;
 		for (size_t i = 0; i < ncand; i++)
 			if (t->text[cand[i]])
@@ -194,6 +198,7 @@ static int load_key(MYSQL *m, dm_tinfo *t, const bool *nullable, dm_err *err)
 	} else {
 		free(cand);
 	}
+	free(index);
 	return 0;
 }
 

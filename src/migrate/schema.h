@@ -34,6 +34,7 @@ typedef struct dm_tinfo {
 	/* Rows may be told apart by hashing their key bytes: there is a key
 	 * and no part of it compares through a collation ('a' = 'A'). */
 	bool key_hashable;
+	char *qkey_index; /* the key's index, quoted (NULL when nkey is 0) */
 	/* Unique indexes other than key (uniq_len[u] columns each, indices in
 	 * uniq[u]): two rows that agree on every column of one, none NULL,
 	 * collide like two rows with the same key. */
