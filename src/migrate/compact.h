@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "migrate/apply.h"
+#include "migrate/change.h"
 
 /* A net change: op is DM_CH_INSERT, DM_CH_UPDATE or DM_CH_DELETE; the
  * images point into changes the window holds. */
