@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# make demo: a full migration between two TLS-only MariaDB servers, driven by
-# a TLS-secured dm cluster on loopback, end to end.
+# make demo: an `all` migration (consistent full copy, then binlog sync)
+# between two TLS-only MariaDB servers, driven by a TLS-secured dm cluster on
+# loopback, with an application writing upstream the whole time.
 #   1. certificates from dm's own PKI code (tools/cert-issue)
-#   2. two private MariaDB servers (upstream with binlog, downstream), both
+#   2. two private MariaDB servers (upstream with binlog_format=ROW,
+#      binlog_row_image=FULL, binlog_row_metadata=FULL; downstream), both
 #      with require_secure_transport and a user that must show a certificate
 #   3. a sample schema `shop` upstream: utf8mb4 with emoji, DECIMAL,
 #      DATETIME(6), ENUM, JSON, BLOB, a composite string key, a table without
 #      a key, a view, and 400k orders (DM_DEMO_ORDERS)
 #   4. dm-master and dm-worker with mutual TLS and cert-allowed-cn; plaintext
 #      is refused
-#   5. dmctl: operate-source create, start-task (task-mode full), progress
-#      from query-status every second until Finished
-#   6. verification: per table row count, CHECKSUM TABLE and an md5 of every
-#      row in key order, on both sides; the snapshot position recorded
-# Everything runs under a temporary directory and is stopped at the end
-# (DM_KEEP_TMP=1 keeps the directory). DM_BUILD_DIR picks the build tree.
+#   5. a writer (the "application") starts: small transactions inserting,
+#      updating and deleting orders, stock, customers and events upstream,
+#      before the task starts and until step 8
+#   6. dmctl: operate-source create, start-task (task-mode all), progress
+#      from query-status every second until the copy is done and the Sync
+#      unit runs
+#   7. live changes: tracked inserts, updates and deletes made upstream (one
+#      while the copy runs), each timed on the upstream server right after
+#      its commit and on the target by a loop in the target polling for it
+#      every ~2 ms; then a query-status excerpt (stage, unit, synced, seconds
+#      behind, syncer vs master binlog position)
+#   8. the writer stops; wait for synced at the upstream's final position
+#   9. verification: per table row count, CHECKSUM TABLE and an md5 of every
+#      row in key order, on both sides; snapshot and checkpoint positions;
+#      a summary (rows copied, writes made, latencies, time)
+# Everything it starts (servers, dm, writer) is stopped by PID at the end;
+# it runs under a temporary directory (DM_KEEP_TMP=1 keeps it).
+# DM_BUILD_DIR picks the build tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -41,6 +55,7 @@ source "$root/tests/lib/mariadb.sh"
 cleanup() {
 	local rc=$? p
 	set +e
+	touch "$T/stop-writer"
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do
 		for _ in $(seq 1 100); do
@@ -183,6 +198,10 @@ CREATE VIEW v_sales AS
 "
 mariadb_sql upstream "SELECT CONCAT('  ', TABLE_NAME, ': ', TABLE_TYPE) FROM information_schema.TABLES
 	WHERE TABLE_SCHEMA = 'shop' ORDER BY TABLE_NAME"
+echo "  the upstream's binlog, as the sync needs it (docs/mysql-tls.md, source pre-flight checks):"
+mariadb_sql upstream "SELECT CONCAT('  log_bin=', IF(@@log_bin, 'ON', 'OFF'), ' binlog_format=', @@binlog_format,
+	' binlog_row_image=', @@binlog_row_image, ' binlog_row_metadata=', @@binlog_row_metadata,
+	' server_id=', @@server_id)"
 
 cat >"$T/dm-master.toml" <<TOML
 name = "master1"
@@ -223,7 +242,7 @@ YAML
 } >"$T/source.yaml"
 cat >"$T/task.yaml" <<YAML
 name: "$TASK"
-task-mode: full
+task-mode: all
 meta-schema: "dm_meta"
 target-database:
 $(db_block "$DOWN")
@@ -237,11 +256,16 @@ mydumpers:
 loaders:
   load:
     pool-size: 2
+syncers:
+  sync:
+    worker-count: 4
+    batch: 100
 mysql-instances:
   - source-id: "mysql-01"
     block-allow-list: "bal"
     mydumper-config-name: "dump"
     loader-config-name: "load"
+    syncer-config-name: "sync"
 YAML
 
 say "starting dm-master (127.0.0.1:$MP) and dm-worker (127.0.0.1:$WP) with mutual TLS"
@@ -269,8 +293,102 @@ jq -c '{result, sources}' "$T/source.out" 2>/dev/null || cat "$T/source.out"
 say "dmctl list-member --worker (the source is bound)"
 ctl list-member --worker
 
+
+# The application: small transactions on shop until $T/stop-writer exists,
+# about 20 a second. It touches odd order ids, even product ids of Lyon's
+# stock and kind 'order' events only, so the tracked changes below (even
+# order ids, other warehouses, kind 'probe') never race with it.
+writer_sql() {
+	local i=0 id=$ROWS r
+	echo "SET NAMES utf8mb4;"
+	while [[ ! -e $T/stop-writer ]]; do
+		i=$((i + 1))
+		r=$(((RANDOM * 32768 + RANDOM) % (ROWS / 2) * 2 + 1))
+		case $((i % 6)) in
+		0 | 3)
+			id=$((id + 1))
+			echo "INSERT INTO shop.orders VALUES ($id, $((r % 5000 + 1)), $((r % 500 + 1)), $((i % 9 + 1)), $((r % 99999)).$((i % 100)), 'EUR', 'new', NOW(6), 'app order $id 🛒', JSON_OBJECT('items', $((i % 5 + 1))));"
+			;;
+		1) echo "UPDATE shop.orders SET status = 'shipped', note = CONCAT('shipped at ', NOW(6)) WHERE id = $r;" ;;
+		2) echo "DELETE FROM shop.orders WHERE id = $r;" ;;
+		4)
+			printf '%s\n' "BEGIN;" \
+				"UPDATE shop.stock SET qty = qty - 1, updated_at = NOW(3) WHERE warehouse = 'Lyon' AND product_id = $((r % 500 + 1));" \
+				"INSERT INTO shop.events VALUES (NOW(), 'order', 'app order of product $((r % 500 + 1))');" "COMMIT;"
+			;;
+		5) echo "UPDATE shop.customers SET vip = NOT vip WHERE id = $((r % 5000 + 1));" ;;
+		esac
+		sleep 0.04
+	done
+}
+writer_count() { # the writer's statements so far (matching an ERE: ^INSERT, ...)
+	grep -cE "${1:-^(INSERT|UPDATE|DELETE)}" "$T/writer.sql" 2>/dev/null || true
+}
+
+# Live-change probes. watch_target waits on the target, in one session, for
+# a condition to become true: a loop inside the server reads it about every
+# 2 ms (READ COMMITTED, so each read sees the newest commits) and prints the
+# target's clock at the first read that sees it, and how many reads failed
+# before. Both servers run on this host: one clock.
+watch_target() {
+	mariadb --defaults-file="$(mariadb_defaults downstream)" -uroot --batch --skip-column-names -e "
+SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;
+DELIMITER //
+BEGIN NOT ATOMIC
+  DECLARE ok INT DEFAULT 0; DECLARE n INT DEFAULT 0;
+  WHILE NOT ok AND n < 30000 DO
+    SELECT $1 INTO ok;
+    IF NOT ok THEN DO SLEEP(0.002); SET n = n + 1; END IF;
+  END WHILE;
+  SELECT IF(ok, UNIX_TIMESTAMP(NOW(6)), 'timeout'), n;
+END//"
+}
+clock() { date -d "@$1" +%H:%M:%S.%3N; }
+# shellcheck disable=SC2016 # jq programs, not shell
+context='.sources[0].subTaskStatus[0] |
+	if .unit == "Load" then "[task: Load, copy at \(.load.progress // "-" | gsub(" "; ""))]" else "[task: \(.unit)]" end'
+# probe TAG UPSTREAM-TEXT DOWNSTREAM-TEXT SQL CONDITION: starts a watcher,
+# makes the change upstream (its time: the upstream's clock right after the
+# commit, in the same session), prints both times and the difference.
+probe() {
+	local tag=$1 up_what=$2 down_what=$3 sql=$4 cond=$5 ctx up seen n ms w
+	watch_target "$cond" >"$T/seen.$tag" 2>&1 &
+	w=$!
+	# the task's state just before the change; meanwhile the watcher starts
+	ctx=$(ctl query-status "$TASK" 2>/dev/null | jq -r "$context" 2>/dev/null) || ctx=""
+	sleep 0.1
+	up=$(mariadb_sql upstream "SET NAMES utf8mb4; $sql; SELECT UNIX_TIMESTAMP(NOW(6))") || {
+		kill "$w" 2>/dev/null
+		echo "  upstream: $up_what failed"
+		return 1
+	}
+	wait "$w" || true
+	read -r seen n <"$T/seen.$tag" || true
+	printf '  upstream   %s  %-41s %s\n' "$(clock "$up")" "$up_what" "$ctx"
+	if [[ ! $seen =~ ^[0-9.]+$ ]]; then
+		printf '  downstream: not seen within 60 s (%s)\n' "$(head -c 200 "$T/seen.$tag")"
+		return 1
+	fi
+	ms=$(awk -v a="$up" -v b="$seen" 'BEGIN { printf "%d", (b - a) * 1000 + 0.5 }')
+	((ms >= 0)) || ms=0
+	printf '  downstream %s  %-41s %s\n' "$(clock "$seen")" "$down_what" \
+		"($ms ms later$([[ $n == 0 ]] && echo ', at most'))"
+	echo "$ms $tag" >>"$T/latencies"
+}
+
 say "task.yaml"
 sed -e "s|$T|\$T|g" -e "s|$PASS|***|" "$T/task.yaml" | sed 's/^/  /'
+
+say "the application starts writing upstream (~20 transactions/s: INSERT, UPDATE, DELETE on orders, stock, customers, events)"
+: >"$T/writer.sql"
+mariadb --defaults-file="$(mariadb_defaults upstream)" -uroot --batch --force \
+	< <(writer_sql | tee -a "$T/writer.sql") >"$T/writer.out" 2>&1 &
+writer_pid=$!
+pids+=("$writer_pid")
+writer_start=$EPOCHREALTIME
+sleep 1
+echo "  $(writer_count) statements so far"
+
 say "dmctl start-task task.yaml"
 ctl start-task "$T/task.yaml" >"$T/start.out" 2>&1 || {
 	cat "$T/start.out"
@@ -278,49 +396,135 @@ ctl start-task "$T/task.yaml" >"$T/start.out" 2>&1 || {
 }
 jq -c '{result, msg}' "$T/start.out" 2>/dev/null || cat "$T/start.out"
 
-say "dmctl query-status $TASK, every second"
-# One line per poll, from the Load unit's status of the (only) subtask.
+say "dmctl query-status $TASK, every second, until the copy is done and the Sync unit runs (writer: its statements so far)"
+# One line per poll, from the (only) subtask: the Load unit's progress, then
+# the Sync unit's state.
 # shellcheck disable=SC2016 # a jq program, not shell
 summary='
   (.sources // [])[0] as $s
   | ($s.subTaskStatus // [])[0] as $st
   | ($st.load // {}) as $l
-  | [ ($st.stage // "?"), ($l.phase // "-"), ($l.progress // "-"),
+  | ($st.sync // {}) as $y
+  | [ ($st.stage // "?"), ($st.unit // "?"), ($l.phase // "-"), ($l.progress // "-"),
       ($l.rows // 0), ($l.rowsTotalEst // 0), ($l.rowsPerSecond // 0),
       ($l.etaSeconds // "-"), ($l.tablesFinished // 0), ($l.tablesTotal // 0),
-      ($l.finishedBytes // 0), ($st.result.errors // [] | map(.Message) | join("; ")) ]
+      ($l.finishedBytes // 0), ($y.synced // false), ($y.secondsBehindMaster // "-"),
+      ($y.masterBinlog // "-"), ($y.syncerBinlog // "-"), ($y.totalTransactions // 0),
+      ($y.recentTps // 0), ($st.result.errors // [] | map(.Message) | join("; ")) ]
   | @tsv'
-start=$SECONDS
-deadline=$((SECONDS + ${DM_DEMO_TIMEOUT:-180}))
-stage=""
-while :; do
+status() { # query-status into $T/status.json and the fields above; 1 if unreadable
 	# dmctl exits non-zero when a subtask reports an error: read its JSON anyway.
 	ctl query-status "$TASK" >"$T/status.json" 2>&1 || true
-	stage="?" err=""
-	if line=$(jq -r "$summary" "$T/status.json" 2>/dev/null) && [[ -n $line ]]; then
-		IFS=$'\t' read -r stage phase pct rows est rps eta tf tt bytes err <<<"$line"
-		[[ $eta == - ]] || eta=${eta}s
-		printf '  %3ds  %-9s %-9s %8s  rows %7s / ~%-7s %7s rows/s  ETA %4s  tables %s/%s  %s MiB\n' \
-			$((SECONDS - start)) "$stage" "$phase" "${pct// /}" "$rows" "$est" "$rps" "$eta" \
-			"$tf" "$tt" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
-	else
+	stage="?" unit="?" err=""
+	local line
+	line=$(jq -r "$summary" "$T/status.json" 2>/dev/null) && [[ -n $line ]] || return 1
+	IFS=$'\t' read -r stage unit phase pct rows est rps eta tf tt bytes synced behind \
+		mbin sbin txns tps err <<<"$line"
+}
+sync_line() {
+	printf '  %-9s %-5s synced %-5s  %2ss behind  master %s  syncer %s  %s txns, %s tps\n' \
+		"$stage" "$unit" "$synced" "$behind" "$mbin" "$sbin" "$txns" "$tps"
+}
+start=$SECONDS
+deadline=$((SECONDS + ${DM_DEMO_TIMEOUT:-180}))
+copy_probe=""
+while :; do
+	if ! status; then
 		printf '  %3ds  query-status: %s\n' $((SECONDS - start)) "$(head -c 200 "$T/status.json")"
+	elif [[ $unit == Sync ]]; then
+		printf '  %3ds' $((SECONDS - start))
+		sync_line
+	else
+		[[ $eta == - ]] || eta=${eta}s
+		printf '  %3ds  %-9s %-9s %8s  rows %7s / ~%-7s %7s rows/s  ETA %4s  tables %s/%s  %s MiB  writer %s\n' \
+			$((SECONDS - start)) "$stage" "$phase" "${pct// /}" "$rows" "$est" "$rps" "$eta" \
+			"$tf" "$tt" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')" "$(writer_count)"
+		# one tracked change made while the copy runs; shown once the sync runs
+		if [[ -z $copy_probe && $stage == Running && $phase == copying ]]; then
+			probe p1 "INSERT order 9000001" "sees order 9000001" \
+				"INSERT INTO shop.orders VALUES (9000001, 42, 42, 1, 9.99, 'EUR', 'new', NOW(6), 'made during the copy', NULL)" \
+				"EXISTS(SELECT 1 FROM shop.orders WHERE id = 9000001)" >"$T/probe-copy.out" 2>&1 &
+			copy_probe=$!
+			pids+=("$copy_probe")
+		fi
 	fi
-	[[ $stage == Finished ]] && break
-	if [[ $stage == Paused ]]; then
+	[[ $stage == Running && $unit == Sync ]] && break
+	if [[ $stage == Paused || $stage == Finished ]]; then
 		tail -n 5 "$T/worker.log" | cut -c1-200 | sed 's/^/  /'
-		die "the task paused: ${err:-no error reported}"
+		die "the task is $stage: ${err:-no error reported}"
 	fi
 	if ((SECONDS >= deadline)); then
 		jq 'del(.. | .tables?)' "$T/status.json" 2>/dev/null || head -c 3000 "$T/status.json"
 		tail -n 20 "$T/worker.log" | cut -c1-200
-		die "the task did not finish in ${DM_DEMO_TIMEOUT:-180}s (stage ${stage:-unknown})"
+		die "the copy did not finish in ${DM_DEMO_TIMEOUT:-180}s (stage ${stage:-unknown}, unit ${unit:-unknown})"
 	fi
 	sleep 1
 done
-echo "  finished in $((SECONDS - start))s"
-jq -r '.sources[0].subTaskStatus[0].load.tables[]? |
-	"    \(.target)  \(.rows) rows, \(.chunks) chunks"' "$T/status.json"
+copy_s=$((SECONDS - start))
+IFS=$'\t' read -r copied copy_tables copy_mib copy_rps < <(jq -r '.sources[0].subTaskStatus[0].load |
+	[.rows, .tablesFinished, (.finishedBytes | tonumber / 1048576 * 10 | round / 10), .rowsPerSecond] | @tsv' "$T/status.json")
+echo "  the copy: $copied rows, $copy_tables tables, $copy_mib MiB, $copy_rps rows/s; then, from the worker's log:"
+grep -m1 -o 'sync starts at .*' "$T/worker.log" | sed 's/^/  /'
+
+say "live changes: made upstream, seen on the target (polled every ~2 ms), the writer still running"
+if [[ -n $copy_probe ]]; then
+	wait "$copy_probe" || { cat "$T/probe-copy.out"; die "the change made during the copy did not arrive"; }
+	cat "$T/probe-copy.out"
+fi
+probe p2 "INSERT order 9000002" "sees order 9000002" \
+	"INSERT INTO shop.orders VALUES (9000002, 7, 7, 2, 39.80, 'USD', 'new', NOW(6), 'live order ☕', JSON_OBJECT('items', 2))" \
+	"EXISTS(SELECT 1 FROM shop.orders WHERE id = 9000002)" || die "a change did not arrive"
+probe p3 "UPDATE order 9000002 SET status = 'paid'" "sees order 9000002 paid" \
+	"UPDATE shop.orders SET status = 'paid' WHERE id = 9000002" \
+	"EXISTS(SELECT 1 FROM shop.orders WHERE id = 9000002 AND status = 'paid')" || die "a change did not arrive"
+gone=$((ROWS >= 4242 ? 4242 : 2)) # an even id: the writer leaves it alone
+probe p4 "DELETE order $gone" "order $gone is gone" \
+	"DELETE FROM shop.orders WHERE id = $gone" \
+	"NOT EXISTS(SELECT 1 FROM shop.orders WHERE id = $gone)" || die "a change did not arrive"
+probe p5 "UPDATE stock (Berlin, 42) SET qty = 999" "sees stock (Berlin, 42) at 999" \
+	"UPDATE shop.stock SET qty = 999, updated_at = NOW(3) WHERE warehouse = 'Berlin' AND product_id = 42" \
+	"(SELECT qty FROM shop.stock WHERE warehouse = 'Berlin' AND product_id = 42) = 999" || die "a change did not arrive"
+probe p6 "INSERT order 9000003 + event (one txn)" "sees order 9000003 and its event" \
+	"BEGIN; INSERT INTO shop.orders VALUES (9000003, 9, 9, 3, 12.30, 'JPY', 'paid', NOW(6), NULL, NULL);
+	INSERT INTO shop.events VALUES (NOW(), 'probe', 'order 9000003 🚀'); COMMIT" \
+	"EXISTS(SELECT 1 FROM shop.orders WHERE id = 9000003) AND EXISTS(SELECT 1 FROM shop.events WHERE kind = 'probe')" ||
+	die "a change did not arrive"
+
+say "dmctl query-status $TASK under the writer's load (three polls, a second apart)"
+for k in 1 2 3; do
+	status || true
+	sync_line
+	((k == 3)) || sleep 1
+done
+echo "  excerpt:"
+jq '.sources[0].subTaskStatus[0] | {name, stage, unit, sync: (.sync | {masterBinlog, syncerBinlog,
+	synced, secondsBehindMaster, totalEvents, totalTransactions, totalRows, recentTps, workers})}' \
+	"$T/status.json" | sed 's/^/    /'
+
+say "stopping the writer; waiting until the target is synced at the upstream's last position"
+touch "$T/stop-writer"
+wait "$writer_pid" || die "the writer failed: $(tail -n 3 "$T/writer.out")"
+writer_s=$(awk -v a="$writer_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
+w_ins=$(writer_count '^INSERT') w_upd=$(writer_count '^UPDATE') w_del=$(writer_count '^DELETE')
+w_txn=$(($(writer_count) - $(writer_count '^BEGIN')))
+echo "  the writer made $w_txn transactions in ${writer_s}s: $w_ins INSERT, $w_upd UPDATE, $w_del DELETE statements"
+if grep -q ERROR "$T/writer.out"; then
+	head -n 3 "$T/writer.out"
+	die "some of the writer's statements failed"
+fi
+final=$(mariadb_sql upstream "SHOW MASTER STATUS" | awk '{ printf "(%s, %s)", $1, $2 }')
+stopped=$EPOCHREALTIME
+until status && [[ $synced == true && $sbin == "$final" ]]; do
+	if ((SECONDS >= deadline)); then
+		sync_line
+		die "not synced at $final in time"
+	fi
+	sleep 0.2
+done
+sync_line
+synced_ms=$(awk -v a="$stopped" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+echo "  synced at the upstream's $final ${synced_ms} ms after the writer stopped"
+echo "  (with no writes, the sync's positions and status advance on the binlog heartbeat, once a second)"
 
 say "verification: upstream vs downstream (rows, CHECKSUM TABLE, md5 of all rows in key order)"
 digest() { # instance, table, order
@@ -354,16 +558,35 @@ for spec in customers:id products:id orders:id stock:warehouse,product_id \
 	printf '  %-10s %7s %7s  %11s %11s  %12s %12s  %s\n' "$t" "$r1" "$r2" "$c1" "$c2" "$d1" "$d2" "$verdict"
 done
 
-say "the snapshot position the task recorded (dm_meta.${TASK}_snapshot on the target)"
-mariadb --defaults-file="$(mariadb_defaults downstream)" -uroot --table \
-	-e "SELECT * FROM dm_meta.${TASK}_snapshot" | sed 's/^/  /'
-echo "  upstream now: $(mariadb_sql upstream "SHOW MASTER STATUS" | cut -f1,2 | tr '\t' ' ')," \
-	"gtid_binlog_pos $(mariadb_sql upstream "SELECT @@gtid_binlog_pos")"
+say "positions: where the copy's snapshot was taken, where the sync's checkpoint is"
+snap=$(mariadb_sql downstream "SELECT CONCAT(binlog_name, ':', binlog_pos, ' (gtid ', IFNULL(binlog_gtid, '-'), ')')
+	FROM dm_meta.${TASK}_snapshot")
+snap_gtid=$(mariadb_sql downstream "SELECT binlog_gtid FROM dm_meta.${TASK}_snapshot")
+up_gtid=$(mariadb_sql upstream "SELECT @@gtid_binlog_pos")
+echo "  the copy's snapshot (dm_meta.${TASK}_snapshot):  $snap"
+echo "  the sync's checkpoint, per applier (dm_meta.${TASK}_syncer_checkpoint):"
+mariadb_sql downstream "SELECT CONCAT('    applier ', applier, ':  ', binlog_name, ':', binlog_pos, ' (gtid ', binlog_gtid, ')')
+	FROM dm_meta.${TASK}_syncer_checkpoint ORDER BY applier"
+echo "  the upstream now:  $(mariadb_sql upstream "SHOW MASTER STATUS" | cut -f1,2 | tr '\t' ':') (gtid $up_gtid)"
 
-say "the worker's log (last 10 lines)"
-tail -n 10 "$T/worker.log" | cut -c1-200 | sed 's/^/  /'
+say "the worker's log (last 8 lines)"
+tail -n 8 "$T/worker.log" | cut -c1-200 | sed 's/^/  /'
 
 if ((bad)); then
 	die "$bad table(s) differ"
 fi
-say "demo finished in ${SECONDS}s: every table matches; stopping everything"
+lat=$(sort -n "$T/latencies" | awk '
+	$2 == "p1" { copy = $1; next }
+	{ v[n++] = $1 }
+	END { printf "%d|%d|%d|%d|%s", n, v[0], v[int((n - 1) / 2)], v[n - 1], copy }')
+IFS='|' read -r nlat lmin lmed lmax lcopy <<<"$lat"
+say "summary"
+printf '  %-9s %s\n' \
+	copy "$copied rows in $copy_tables tables at the snapshot $snap, ${copy_s}s" \
+	writer "$w_txn transactions ($w_ins INSERT, $w_upd UPDATE, $w_del DELETE) from 1 s before start-task on" \
+	sync "$((${up_gtid##*-} - ${snap_gtid##*-})) transactions in the upstream's binlog after the snapshot ($snap_gtid to $up_gtid)," \
+	"" "$txns applied; synced ${synced_ms} ms after the writer stopped" \
+	latency "$nlat changes made while the Sync unit ran arrived in $lmin-$lmax ms (median $lmed ms)"
+[[ -z $lcopy ]] || printf '  %-9s %s\n' "" "the one made during the copy arrived $lcopy ms later, after the copy"
+printf '  %-9s %s\n' result "every table matches (rows, CHECKSUM TABLE, md5 of all rows)"
+say "demo finished in ${SECONDS}s; stopping the writer, dm-worker, dm-master and both MariaDB servers"
