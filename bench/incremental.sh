@@ -26,6 +26,8 @@
 #                                      oltp_write_only, 4 per transaction)
 #   BENCH_GEN_THREADS=4                sysbench threads while generating
 #   BENCH_RUNS="dm4 dm16 mariadb0 mariadb4 dm4-plain"
+#   BENCH_REPEAT=1                     rounds of all runs, interleaved; each
+#                                      run's time is its median
 #   BENCH_STEADY_SECS=60 BENCH_STEADY_TPS=(half of dm4)   0 secs: skip
 #   BENCH_BIG_MB=1024                  0: skip the big transaction
 #   BENCH_BUFFER_POOL_MB=1024          innodb_buffer_pool_size of both servers
@@ -42,6 +44,7 @@ ROWS=${BENCH_ROWS:-100000}
 CHANGES=${BENCH_CHANGES:-1000000}
 GEN_THREADS=${BENCH_GEN_THREADS:-4}
 RUNS=${BENCH_RUNS:-dm4 dm16 mariadb0 mariadb4 dm4-plain}
+REPEAT=${BENCH_REPEAT:-1}
 STEADY_SECS=${BENCH_STEADY_SECS:-60}
 STEADY_TPS=${BENCH_STEADY_TPS:-}
 BIG_MB=${BENCH_BIG_MB:-1024}
@@ -162,20 +165,36 @@ run_dm() {
 	c0=$(server_cpu) k0=$(target_counts)
 	t0=$(now)
 	ctl start-task "$d/task.yaml" >"$d/start.out" 2>&1 || { cat "$d/start.out"; return 1; }
-	local want="($P1_FILE, $P1_POS)" deadline=$((SECONDS + TIMEOUT))
+	local want="($P1_FILE, $P1_POS)" deadline=$((SECONDS + TIMEOUT)) done i=0
+	# Done when every applier's checkpoint row on the target is at P1: what
+	# dm itself would resume from, read the way the MariaDB runs read
+	# Exec_Master_Log_Pos (query-status refreshes only every 0.5 s).
 	while ((SECONDS < deadline)); do
-		pos=$(sync_field "$d" '.sync.syncerBinlog // ""')
-		past "$pos" && break
-		stage=$(sync_field "$d" '.stage // ""')
-		[[ $stage == Paused || $stage == Stopped ]] && break
-		sleep 0.2
+		done=$(mariadb_sql down "SELECT COUNT(*) FROM dm_meta.bench_syncer_checkpoint
+WHERE binlog_name > '$P1_FILE' OR (binlog_name = '$P1_FILE' AND binlog_pos >= $P1_POS)" 2>/dev/null)
+		[[ $done == "$n" ]] && break
+		if ((++i % 20 == 0)); then
+			stage=$(sync_field "$d" '.stage // ""')
+			[[ $stage == Paused || $stage == Stopped ]] && break
+		fi
+		sleep 0.1
 	done
 	t1=$(now)
-	if ! past "$pos"; then
-		echo "dm did not reach $want (at ${pos:-nothing}); query-status:"
+	if [[ $done != "$n" ]]; then
+		echo "dm did not reach $want: ${done:-no} of $n checkpoint rows there; query-status:"
+		sync_field "$d" '.stage' >/dev/null
 		tail -c 3000 "$d/status.json"
 		return 1
 	fi
+	# when each applier's last commit happened (the target's clock, UTC)
+	echo "appliers' last commits, seconds after the start:" $(mariadb_sql down \
+		"SELECT ROUND(UNIX_TIMESTAMP(updated_at) - $t0, 2) FROM dm_meta.bench_syncer_checkpoint ORDER BY applier")
+	# the counters below come from query-status: wait for it (untimed)
+	for ((i = 0; i < 50; i++)); do
+		pos=$(sync_field "$d" '.sync.syncerBinlog // ""')
+		past "$pos" && break
+		sleep 0.1
+	done
 	local rows events txns rss cpu
 	rows=$(sync_field "$d" '.sync.totalRows') events=$(sync_field "$d" '.sync.totalEvents')
 	txns=$(sync_field "$d" '.sync.totalTransactions')
@@ -250,7 +269,7 @@ CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $UP, MASTER_USER = 'dm
 			grep -E "Running|Errno|Error" "$d/slave.txt"
 			return 1
 		fi
-		sleep 0.2
+		sleep 0.1
 	done
 	t1=$(now)
 	echo "CPU seconds during the run: $(server_cpu_since "$c0")"
@@ -266,37 +285,46 @@ CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $UP, MASTER_USER = 'dm
 	echo "$(elapsed "$t0" "$t1") - - - -" >&3
 }
 
-declare -A SECS RROWS REVENTS RTXNS RRSS
+declare -A SECS RROWS REVENTS RTXNS RRSS ALL
 failed=0
+for ((rep = 1; rep <= REPEAT; rep++)); do
+	for r in $RUNS; do
+		d=$T/$r.$rep
+		mkdir -p "$d"
+		tls=on
+		[[ $r == dm4-plain ]] && tls=off
+		say "run $r: restoring the target to P0"
+		restore_target || exit 1
+		set_tls "$tls" || exit 1
+		case $r in
+		dm4 | dm4-plain) cmd=(run_dm "$d" "$tls" 4) ;;
+		dm16) cmd=(run_dm "$d" "$tls" 16) ;;
+		mariadb0) cmd=(run_mariadb "$d" 0) ;;
+		mariadb4) cmd=(run_mariadb "$d" 4) ;;
+		esac
+		if "${cmd[@]}" 3>"$d/result" >"$d/run.log" 2>&1 && verify "$d" >>"$d/run.log" 2>&1; then
+			read -r secs RROWS[$r] REVENTS[$r] RTXNS[$r] RRSS[$r] <"$d/result"
+			ALL[$r]+="$secs "
+			sed 's/^/    /' "$d/run.log"
+			say "run $r ($rep of $REPEAT): $secs s"
+		else
+			failed=$((failed + 1))
+			say "run $r ($rep of $REPEAT) FAILED:"
+			sed 's/^/    /' "$d/run.log"
+			for f in "$d"/*.log; do
+				[[ -f $f && $f != "$d/run.log" ]] || continue
+				echo "    --- last lines of $f"
+				tail -n 15 "$f" | sed 's/^/    /'
+			done
+		fi
+		stop_dm
+	done
+done
+# each run's median over the repeats (a failed repeat voids the run)
 for r in $RUNS; do
-	d=$T/$r
-	mkdir -p "$d"
-	tls=on
-	[[ $r == dm4-plain ]] && tls=off
-	say "run $r: restoring the target to P0"
-	restore_target || exit 1
-	set_tls "$tls" || exit 1
-	case $r in
-	dm4 | dm4-plain) cmd=(run_dm "$d" "$tls" 4) ;;
-	dm16) cmd=(run_dm "$d" "$tls" 16) ;;
-	mariadb0) cmd=(run_mariadb "$d" 0) ;;
-	mariadb4) cmd=(run_mariadb "$d" 4) ;;
-	esac
-	if "${cmd[@]}" 3>"$d/result" >"$d/run.log" 2>&1 && verify "$d" >>"$d/run.log" 2>&1; then
-		read -r SECS[$r] RROWS[$r] REVENTS[$r] RTXNS[$r] RRSS[$r] <"$d/result"
-		sed 's/^/    /' "$d/run.log"
-		say "run $r: ${SECS[$r]} s"
-	else
-		failed=$((failed + 1))
-		say "run $r FAILED:"
-		sed 's/^/    /' "$d/run.log"
-		for f in "$d"/*.log; do
-			[[ -f $f && $f != "$d/run.log" ]] || continue
-			echo "    --- last lines of $f"
-			tail -n 15 "$f" | sed 's/^/    /'
-		done
-	fi
-	stop_dm
+	read -ra times <<<"${ALL[$r]:-}"
+	((${#times[@]} == REPEAT)) || continue
+	SECS[$r]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 done
 set_tls on || exit 1
 # the counts of the applied range, from whichever dm run saw them
@@ -434,7 +462,8 @@ label() {
 	dm4-plain) echo "dm, worker-count 4, plaintext" ;;
 	esac
 }
-printf '%-36s %8s %10s %10s %8s %10s\n' run seconds events/s rows/s txn/s "worker RSS"
+printf '%-36s %8s %10s %10s %8s %10s  %s\n' run seconds events/s rows/s txn/s "worker RSS" \
+	"$( ((REPEAT > 1)) && echo "(median; each repeat)")"
 for r in $RUNS; do
 	s=${SECS[$r]:-}
 	if [[ -z $s ]]; then
@@ -447,7 +476,8 @@ for r in $RUNS; do
 	if [[ -n $ROWS_N ]]; then
 		ev=$(calc %.0f "$EVENTS_N / $s") rw=$(calc %.0f "$ROWS_N / $s") tx=$(calc %.0f "$TXNS_N / $s")
 	fi
-	printf '%-36s %8.2f %10s %10s %8s %10s\n' "$(label "$r")" "$s" "$ev" "$rw" "$tx" "$rss"
+	printf '%-36s %8.2f %10s %10s %8s %10s  %s\n' "$(label "$r")" "$s" "$ev" "$rw" "$tx" "$rss" \
+		"$( ((REPEAT > 1)) && echo "${ALL[$r]}")"
 done
 echo
 printf '%-46s %10s   %s\n' ratio value "issue's target"

@@ -27,10 +27,13 @@
  * 16 MiB by default, with room to spare). */
 #define PIPE_BYTES (1u << 20)
 #define PIPE_STMTS 512
-/* Changes wait in the compaction window until a commit or until it holds
- * this much: the bound on what an applier keeps of a huge transaction. */
-#define WINDOW_ROWS  COMMIT_ROWS
-#define WINDOW_BYTES (8u << 20)
+/* Changes wait in the compaction window until it holds this much (also
+ * the bound on what an applier keeps of a huge transaction), the queue
+ * runs dry, or a commit. Its statements are sent then, so the target works
+ * while the binlog is read; a bigger window folds and batches more but
+ * leaves more to do at the commit, when the dispatcher may be waiting. */
+#define WINDOW_ROWS  1000
+#define WINDOW_BYTES (4u << 20)
 
 /* ---- the applier ------------------------------------------------------- */
 
@@ -560,6 +563,13 @@ static int apply_row(dm_applier *a, const dm_apply_item *it, dm_err *err)
 	}
 }
 
+static int drain_send(dm_applier *a, dm_err *err)
+{
+	if (drain(a, err) < 0 || flush_stmt(a, err) < 0)
+		return -1;
+	return send_pipe(a, err);
+}
+
 /* Into the window when compaction allows, else in order after it. */
 static int take_row(dm_applier *a, dm_apply_item *it, dm_err *err)
 {
@@ -574,7 +584,7 @@ static int take_row(dm_applier *a, dm_apply_item *it, dm_err *err)
 	}
 	it->row = NULL; /* the window holds it */
 	if (dm_compact_rows(a->win) >= WINDOW_ROWS || dm_compact_bytes(a->win) >= WINDOW_BYTES)
-		return drain(a, err);
+		return drain_send(a, err);
 	return 0;
 }
 
@@ -693,6 +703,12 @@ static void *run(void *arg)
 		if (a->in_txn && !a->partial) {
 			int64_t left = COMMIT_WAIT_MS - (dm_clock_mono_ms() - a->txn_start_ms);
 			wait = left < 1 ? 1 : (int)left;
+		}
+		/* nothing more to fold for now: let the target start on it */
+		if (dm_compact_rows(a->win) > 0 && dm_queue_len(a->q) == 0 &&
+		    drain_send(a, &err) < 0) {
+			fail(a, &err);
+			break;
 		}
 		int rc = dm_queue_pop(a->q, &p, wait);
 		if (cancelled(a)) {
