@@ -53,6 +53,11 @@ static void tinfo_fini(dm_tinfo *t)
 	free(t->unsig);
 	free(t->key);
 	free(t->qkey_index);
+	for (size_t u = 0; u < t->nuniq; u++)
+		free(t->uniq[u]);
+	free(t->uniq);
+	free(t->uniq_len);
+	free(t->uniq_hashable);
 	free(t->schema);
 	free(t->table);
 	free(t->qname);
@@ -144,13 +149,28 @@ static int load_columns(MYSQL *m, dm_tinfo *t, bool **nullable, dm_err *err)
 	return 0;
 }
 
-/* The primary key, else the first unique key whose columns are all NOT
- * NULL: the same choice the target's own replication makes. */
+/* One unique index as information_schema.STATISTICS lists it. */
+typedef struct uindex {
+	char *qname;  /* its name, quoted */
+	size_t *cols; /* its named columns (t->ncols + 1 slots) */
+	size_t n;
+	bool unknown;  /* names a column the table does not list */
+	bool expr;     /* has an expression part (no column name) */
+	bool nullable; /* a column of it may be NULL */
+	bool prefix;   /* a column of it is indexed by a prefix only */
+	bool text;     /* a column of it compares through a collation */
+} uindex;
+
+/* The key: the primary key, else the first unique key whose columns are
+ * all NOT NULL: the same choice the target's own replication makes. The
+ * other unique indexes: every one whose columns the table lists, so the
+ * dispatcher can order rows that would collide through them. */
 static int load_key(MYSQL *m, dm_tinfo *t, const bool *nullable, dm_err *err)
 {
 	dm_buf q;
 	dm_buf_init(&q);
-	dm_buf_puts(&q, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS");
+	dm_buf_puts(&q, "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART "
+	                "FROM information_schema.STATISTICS");
 	where_table(&q, t->schema, t->table);
 	dm_buf_puts(&q, " AND NON_UNIQUE = 0 ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, "
 	                "SEQ_IN_INDEX");
@@ -159,46 +179,63 @@ static int load_key(MYSQL *m, dm_tinfo *t, const bool *nullable, dm_err *err)
 	dm_buf_fini(&q);
 	if (rc < 0)
 		return -1;
-	size_t *cand = dm_xcalloc(t->ncols + 1, sizeof(size_t));
-	size_t ncand = 0;
-	char *index = NULL; /* the index whose columns cand holds */
-	bool usable = true, chosen = false;
+	uindex *ix = NULL;
+	size_t nix = 0;
+	char *index = NULL; /* the name of ix[nix - 1] */
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		if (index && strcmp(row[0], index) != 0) {
-			if (usable && ncand > 0) {
-				chosen = true;
-				break;
-			}
-			ncand = 0;
-			usable = true;
+		if (index == NULL || strcmp(row[0], index) != 0) {
+			free(index);
+			index = dm_xstrdup(row[0]);
+			ix = dm_xrealloc(ix, (nix + 1) * sizeof(*ix));
+			dm_buf qi;
+			dm_buf_init(&qi);
+			dm_sql_ident(&qi, index);
+			ix[nix++] = (uindex){.qname = dm_buf_detach(&qi),
+			                     .cols = dm_xcalloc(t->ncols + 1, sizeof(size_t))};
 		}
-		free(index);
-		index = dm_xstrdup(row[0]);
-		int c = dm_tinfo_col(t, row[1]);
-		if (c < 0 || nullable[c] || ncand == t->ncols)
-			usable = false;
-		else
-			cand[ncand++] = (size_t)c;
+		uindex *x = &ix[nix - 1];
+		int c = row[1] ? dm_tinfo_col(t, row[1]) : -1;
+		if (row[1] == NULL) {
+			x->expr = true;
+		} else if (c < 0 || x->n == t->ncols) {
+			x->unknown = true;
+		} else {
+			x->cols[x->n++] = (size_t)c;
+			x->nullable |= nullable[c];
+			x->text |= t->text[c];
+			x->prefix |= row[2] != NULL;
+		}
 	}
-	if (!chosen && index && usable && ncand > 0)
-		chosen = true;
 	mysql_free_result(res);
-	if (chosen) {
-		t->key = cand;
-		t->nkey = ncand;
-		dm_buf qi;
-		dm_buf_init(&qi);
-		dm_sql_ident(&qi, index);
-		t->qkey_index = dm_buf_detach(&qi);
-		t->key_hashable = true;
-		for (size_t i = 0; i < ncand; i++)
-			if (t->text[cand[i]])
-				t->key_hashable = false;
-	} else {
-		free(cand);
-	}
 	free(index);
+	size_t chosen = nix;
+	for (size_t i = 0; i < nix && chosen == nix; i++)
+		if (!ix[i].unknown && !ix[i].expr && !ix[i].nullable && ix[i].n > 0)
+			chosen = i;
+	t->uniq = dm_xcalloc(nix + 1, sizeof(size_t *));
+	t->uniq_len = dm_xcalloc(nix + 1, sizeof(size_t));
+	t->uniq_hashable = dm_xcalloc(nix + 1, sizeof(bool));
+	for (size_t i = 0; i < nix; i++) {
+		uindex *x = &ix[i];
+		bool hashable = !x->text && !x->prefix && !x->expr;
+		if (i == chosen) {
+			t->key = x->cols;
+			t->nkey = x->n;
+			t->key_hashable = hashable;
+			t->qkey_index = x->qname;
+			x->qname = NULL;
+		} else if (!x->unknown) {
+			t->uniq[t->nuniq] = x->cols;
+			t->uniq_len[t->nuniq] = x->n;
+			t->uniq_hashable[t->nuniq] = hashable;
+			t->nuniq++;
+		} else {
+			free(x->cols);
+		}
+		free(x->qname);
+	}
+	free(ix);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* What the sync unit knows about target tables: column names in order,
- * which are generated, and the key that identifies a row.
+ * which are generated, the key that identifies a row and the other unique
+ * indexes.
  *
  * It is read from the target, not the upstream: the target table is at
  * the same point of the binlog as the events being applied (DDL is applied
@@ -37,10 +38,15 @@ typedef struct dm_tinfo {
 	char *qkey_index; /* the key's index, quoted (NULL when nkey is 0) */
 	/* Unique indexes other than key (uniq_len[u] columns each, indices in
 	 * uniq[u]): two rows that agree on every column of one, none NULL,
-	 * collide like two rows with the same key. */
+	 * collide like two rows with the same key. uniq_hashable[u]: they
+	 * agree exactly when those columns' bytes do; false when a column
+	 * compares through a collation, is indexed by a prefix, or when the
+	 * index has expression parts (MySQL 8; uniq[u] lists only its
+	 * columns, possibly none). */
 	size_t nuniq;
 	size_t *uniq_len;
 	size_t **uniq;
+	bool *uniq_hashable;
 } dm_tinfo;
 
 typedef struct dm_schema dm_schema;
