@@ -1,21 +1,26 @@
 #include "migrate/dispatch.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
 
-#define MAP_SLOTS   (1u << 17)
-#define MAP_MAX     (MAP_SLOTS / 2)
-#define FLUSH_TXNS  2000
-#define MAX_KEYS    2
+#define MAP_SLOTS  (1u << 17)
+#define MAP_MAX    (MAP_SLOTS / 2)
+#define FLUSH_TXNS 2000
+/* A table with more unique indexes than this besides its key is keyed by
+ * the table itself: a row's keys stay a small fixed array. */
+#define MAX_UNIQ 8
+/* the key and each unique index, for the before and the after image */
+#define MAX_KEYS    (2 * (1 + MAX_UNIQ))
 #define ACK_WAIT_MS 100
 #define NO_APPLIER  (-1)
 
 typedef struct held {
 	dm_rowchange *c;
-	uint64_t keys[MAX_KEYS];
+	uint64_t keys[MAX_KEYS]; /* keys[0]: the key of the first image */
 	int nkeys;
 } held;
 
@@ -30,6 +35,7 @@ struct dm_dispatch {
 	held *rows;
 	size_t nrows, caprows;
 	bool streaming; /* the open transaction outgrew the hold */
+	bool barrier;   /* a change of the open transaction has unknown keys */
 	bool *touched;  /* appliers given changes of the open transaction */
 	/* key hash -> applier, since the last flush; 0 marks a free slot */
 	uint64_t *keys;
@@ -62,6 +68,7 @@ void dm_dispatch_abort(dm_dispatch *d)
 	dm_txnpos_unref(d->tp);
 	d->tp = NULL;
 	d->streaming = false;
+	d->barrier = false;
 	memset(d->touched, 0, (size_t)d->n * sizeof(bool));
 }
 
@@ -81,37 +88,133 @@ void dm_dispatch_free(dm_dispatch *d)
 
 /* ---- keys ------------------------------------------------------------- */
 
-static uint64_t fnv(uint64_t h, const char *s)
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
 {
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
 	return (h ^ 0xff) * 1099511628211ull; /* separator: "a","b" != "ab" */
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s, strlen(s));
+}
+
+/* A before image wraps a FLOAT as CAST(v AS FLOAT) for its WHERE (see
+ * sync.c): the value is v, so that both images of one value hash alike. */
+static const char *bare(const char *lit, size_t *n)
+{
+	static const char pre[] = "CAST(", post[] = " AS FLOAT)";
+	size_t len = strlen(lit);
+	if (len > sizeof(pre) + sizeof(post) - 2 && memcmp(lit, pre, sizeof(pre) - 1) == 0 &&
+	    memcmp(lit + len - (sizeof(post) - 1), post, sizeof(post) - 1) == 0) {
+		*n = len - (sizeof(pre) - 1) - (sizeof(post) - 1);
+		return lit + sizeof(pre) - 1;
+	}
+	*n = len;
+	return lit;
+}
+
+/* Every row of the table: what rows that bytes cannot tell apart share. */
+static uint64_t table_key(const dm_tinfo *t)
+{
+	uint64_t h = fnv_str(14695981039346656037ull, t->qname);
+	return h ? h : 1;
 }
 
 /* The row's key in img, or the table itself when the row cannot be told
  * apart by bytes. Never 0 (0 marks a free slot). */
 static uint64_t key_of(const dm_tinfo *t, char **img)
 {
-	uint64_t h = fnv(14695981039346656037ull, t->qname);
 	bool usable = t->key_hashable;
 	for (size_t k = 0; usable && k < t->nkey; k++)
 		usable = img[t->key[k]] != NULL;
-	for (size_t k = 0; usable && k < t->nkey; k++)
-		h = fnv(h, img[t->key[k]]);
+	if (!usable)
+		return table_key(t);
+	uint64_t h = fnv_str(14695981039346656037ull, t->qname);
+	for (size_t k = 0; k < t->nkey; k++) {
+		size_t n;
+		const char *v = bare(img[t->key[k]], &n);
+		h = fnv(h, v, n);
+	}
 	return h ? h : 1;
 }
 
-static void keys_of(held *h)
+enum { UK_NONE, UK_KEY, UK_UNKNOWN };
+
+/* What img collides with through unique index u: nothing (UK_NONE: a
+ * column is NULL, and NULLs never collide), the rows *key holds (UK_KEY:
+ * that index's values, or the table when they compare through a
+ * collation or a prefix), or an unknown set (UK_UNKNOWN: the image lacks
+ * a column, as binlog_row_image MINIMAL leaves them out). */
+static int uniq_key(const dm_tinfo *t, size_t u, char **img, uint64_t *key)
+{
+	bool absent = false;
+	for (size_t k = 0; k < t->uniq_len[u]; k++) {
+		const char *lit = img[t->uniq[u][k]];
+		if (lit == NULL) {
+			absent = true;
+			continue;
+		}
+		size_t n;
+		const char *v = bare(lit, &n);
+		if (n == 4 && memcmp(v, "NULL", 4) == 0)
+			return UK_NONE;
+	}
+	if (absent)
+		return UK_UNKNOWN;
+	if (!t->uniq_hashable[u]) {
+		*key = table_key(t);
+		return UK_KEY;
+	}
+	char tag[32];
+	int len = snprintf(tag, sizeof(tag), "unique %zu", u);
+	uint64_t h = fnv(fnv_str(14695981039346656037ull, t->qname), tag, (size_t)len);
+	for (size_t k = 0; k < t->uniq_len[u]; k++) {
+		size_t n;
+		const char *v = bare(img[t->uniq[u][k]], &n);
+		h = fnv(h, v, n);
+	}
+	*key = h ? h : 1;
+	return UK_KEY;
+}
+
+static void add_key(held *h, uint64_t key)
+{
+	for (int k = 0; k < h->nkeys; k++)
+		if (h->keys[k] == key)
+			return;
+	h->keys[h->nkeys++] = key;
+}
+
+/* The change's keys: its key and unique index values in both images (a
+ * row that frees a unique value and the row that takes it share a key).
+ * False when they cannot cover what it collides with. */
+static bool keys_of(held *h)
 {
 	const dm_rowchange *c = h->c;
+	const dm_tinfo *t = c->t;
+	char **img[2] = {c->before, c->after};
+	bool known = true;
 	h->nkeys = 0;
-	if (c->before)
-		h->keys[h->nkeys++] = key_of(c->t, c->before);
-	if (c->after) {
-		uint64_t k = key_of(c->t, c->after);
-		if (h->nkeys == 0 || h->keys[0] != k)
-			h->keys[h->nkeys++] = k;
+	for (int i = 0; i < 2; i++) {
+		if (img[i] == NULL)
+			continue;
+		add_key(h, key_of(t, img[i]));
+		if (t->nuniq > MAX_UNIQ) {
+			add_key(h, table_key(t));
+			continue;
+		}
+		for (size_t u = 0; u < t->nuniq; u++) {
+			uint64_t key;
+			int rc = uniq_key(t, u, img[i], &key);
+			if (rc == UK_KEY)
+				add_key(h, key);
+			else if (rc == UK_UNKNOWN)
+				known = false;
+		}
 	}
+	return known;
 }
 
 static size_t slot(const dm_dispatch *d, uint64_t key)
@@ -230,7 +333,11 @@ int dm_dispatch_row(dm_dispatch *d, dm_rowchange *c)
 	}
 	held *h = &d->rows[d->nrows++];
 	h->c = c;
-	keys_of(h);
+	/* a change whose unique values are unknown may collide with any row
+	 * of its table, before or after it: its transaction waits for
+	 * everything before it and everything after waits for it */
+	if (!keys_of(h))
+		d->barrier = true;
 	if (d->nrows > DM_DISPATCH_HOLD)
 		return start_streaming(d);
 	return 0;
@@ -265,8 +372,8 @@ int dm_dispatch_commit(dm_dispatch *d)
 		int *to = dm_xcalloc(d->nrows, sizeof(int));
 		/* a key map snapshot to undo a half-routed transaction would cost
 		 * as much as the map: on a conflict, flush (which clears it) and
-		 * route again onto one applier */
-		if (!route(d, to)) {
+		 * route again onto one applier; a barrier goes the same way */
+		if (d->barrier || !route(d, to)) {
 			rc = dm_dispatch_flush(d);
 			int a = (int)(d->rows[0].keys[0] % (uint64_t)d->n);
 			for (size_t r = 0; r < d->nrows; r++) {
@@ -293,9 +400,10 @@ int dm_dispatch_commit(dm_dispatch *d)
 		d->last = dm_txnpos_ref(d->tp);
 		d->txns++;
 	}
-	bool was_streaming = d->streaming;
+	bool was_streaming = d->streaming, was_barrier = d->barrier;
 	dm_dispatch_abort(d);
-	if (rc == 0 && (was_streaming || d->txns >= FLUSH_TXNS || d->nkeys > MAP_MAX))
+	if (rc == 0 &&
+	    (was_streaming || was_barrier || d->txns >= FLUSH_TXNS || d->nkeys > MAP_MAX))
 		rc = dm_dispatch_flush(d);
 	return rc;
 }

@@ -4,11 +4,17 @@
  *
  * A transaction's changes are held until its commit, then routed: each
  * change to the applier already holding one of its keys (since the last
- * flush), else to hash(key) % n. A change whose keys are held by two
- * appliers is a conflict: flush, then the whole transaction goes to one
- * applier. Transactions of more than DM_DISPATCH_HOLD changes are streamed
- * to applier 0 between two flushes instead of held. Every 2000
- * transactions, or when the key map grows past its bound, it flushes too.
+ * flush), else to hash(key) % n. A change's keys are its row key and the
+ * values of every other unique index of the target table (those without
+ * NULL), in its before and after images: a row that frees a unique value
+ * and the row that takes it later share a key. A change whose keys are
+ * held by two appliers is a conflict: flush, then the whole transaction
+ * goes to one applier. A change whose image lacks a unique index's column
+ * (binlog_row_image MINIMAL) might collide with any row: its transaction
+ * goes to one applier between two flushes. Transactions of more than
+ * DM_DISPATCH_HOLD changes are streamed to applier 0 between two flushes
+ * instead of held. Every 2000 transactions, or when the key map grows past
+ * its bound, it flushes too.
  *
  * Single-threaded: the stream reader calls everything. */
 #ifndef DM_MIGRATE_DISPATCH_H

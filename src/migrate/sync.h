@@ -7,12 +7,15 @@
  * out, routes names, and renders each change as SQL literals. A
  * transaction's changes are buffered until its commit is read, then routed
  * to appliers by the hash of their key (PK, else a NOT NULL unique key;
- * before and after values of an UPDATE): changes to the same row always go
- * to the same applier, in order. A change whose keys are already held by
- * two different appliers is a conflict: everything before the transaction
- * is committed first (a flush) and the transaction goes to one applier.
- * Tables without a usable key, or whose key compares through a collation,
- * go to one applier per table. DDL flushes, then runs once on the target.
+ * before and after values of an UPDATE) and of their values in the
+ * table's other unique indexes: changes to the same row, or to rows that
+ * hand a unique value on, always go to the same applier, in order. A
+ * change whose keys are already held by two different appliers is a
+ * conflict: everything before the transaction is committed first (a flush)
+ * and the transaction goes to one applier. Tables without a usable key,
+ * or whose key compares through a collation, go to one applier per table,
+ * as do the rows of a table whose unique index values compare through a
+ * collation. DDL flushes, then runs once on the target.
  *
  * Exactly once: see src/migrate/syncckpt.h. Routing depends only on the
  * events since the last flush, flushes happen at points fixed by the
