@@ -26,6 +26,15 @@
 
 PASS='mig-Pw-7'
 
+# Skips the scenario (exit 77) unless MariaDB and dm's binaries are there.
+migrate_need() {
+	mariadb_available || { echo "SKIP: MariaDB is not installed"; exit 77; }
+	local p
+	for p in dm-master dm-worker dmctl tools/cert-issue; do
+		[[ -x $DM_BUILD_DIR/$p ]] || { echo "SKIP: $p is not built"; exit 77; }
+	done
+}
+
 migrate_setup() {
 	cert_ca ca "dm test CA" && cert_leaf ca master dm-master && cert_leaf ca w1 dm-worker &&
 		cert_leaf ca client dm-client && cert_leaf ca db localhost &&

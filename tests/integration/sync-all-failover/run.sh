@@ -19,10 +19,7 @@ source "$here/../../lib/mariadb.sh"
 # shellcheck source=../../lib/migrate.sh
 source "$here/../../lib/migrate.sh"
 
-mariadb_available || { echo "SKIP: MariaDB is not installed"; exit 77; }
-for p in dm-master dm-worker dmctl tools/cert-issue; do
-	[[ -x $DM_BUILD_DIR/$p ]] || { echo "SKIP: $p is not built"; exit 77; }
-done
+migrate_need
 dm_init sync-all-failover
 trap 'stop_writers; unhold blk; mariadb_stop_all; _dm_cleanup' EXIT
 migrate_setup || exit 1
