@@ -231,6 +231,12 @@ static bool is_key(const dm_tinfo *t, size_t i)
 	return false;
 }
 
+/* A value a WHERE compares with column i (see dm_tinfo.flt). */
+static void put_cmp(dm_buf *b, const dm_tinfo *t, size_t i, const char *lit)
+{
+	dm_buf_printf(b, t->flt[i] ? "CAST(%s AS FLOAT)" : "%s", lit);
+}
+
 /* WHERE for one row: the key when the image has it, else every column in
  * the image (NULL-safe). */
 static void where_row(dm_buf *b, const dm_tinfo *t, char **img)
@@ -244,7 +250,8 @@ static void where_row(dm_buf *b, const dm_tinfo *t, char **img)
 			continue;
 		dm_buf_puts(b, first ? " WHERE " : " AND ");
 		/* key columns are NOT NULL: plain = is what every index serves */
-		dm_buf_printf(b, key ? "%s = %s" : "%s <=> %s", t->qcols[i], img[i]);
+		dm_buf_printf(b, key ? "%s = " : "%s <=> ", t->qcols[i]);
+		put_cmp(b, t, i, img[i]);
 		first = false;
 	}
 	if (first)
@@ -343,12 +350,13 @@ static int add_delete(dm_applier *a, const dm_tinfo *t, char **img, bool safe, d
 		dm_buf_puts(b, t->nkey == 1 ? ", " : " OR ");
 	}
 	if (t->nkey == 1) {
-		dm_buf_puts(b, img[t->key[0]]);
+		put_cmp(b, t, t->key[0], img[t->key[0]]);
 	} else {
 		dm_buf_putc(b, '(');
-		for (size_t k = 0; k < t->nkey; k++)
-			dm_buf_printf(b, "%s%s = %s", k ? " AND " : "", t->qcols[t->key[k]],
-			              img[t->key[k]]);
+		for (size_t k = 0; k < t->nkey; k++) {
+			dm_buf_printf(b, "%s%s = ", k ? " AND " : "", t->qcols[t->key[k]]);
+			put_cmp(b, t, t->key[k], img[t->key[k]]);
+		}
 		dm_buf_putc(b, ')');
 	}
 	a->stmt_rows++;
@@ -573,13 +581,12 @@ static int drain_send(dm_applier *a, dm_err *err)
 /* Into the window when compaction allows, else in order after it. */
 static int take_row(dm_applier *a, dm_apply_item *it, dm_err *err)
 {
-	if (it->at->safe || !dm_compact_eligible(it->row))
-		return drain(a, err) < 0 ? -1 : apply_row(a, it, err);
-	if (!dm_compact_add(a->win, it->row)) {
-		/* contradicts the window: goes after it, in order */
+	if (it->at->safe || !dm_compact_add(a->win, it->row)) {
+		/* after the window, in order; an empty window takes any change
+		 * that may be reordered at all */
 		if (drain(a, err) < 0)
 			return -1;
-		if (!dm_compact_add(a->win, it->row))
+		if (it->at->safe || !dm_compact_add(a->win, it->row))
 			return apply_row(a, it, err);
 	}
 	it->row = NULL; /* the window holds it */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/mem.h"
 
 /* What a window holds for one row, net. DELINS: deleted, then inserted
@@ -30,8 +31,8 @@ struct dm_compact {
 	size_t nslots;
 	const dm_tinfo **tables;
 	size_t ntables, captables;
-	dm_netchange *net;
-	uint64_t *order; /* sort keys: rank, phase, index */
+	dm_netchange *net, *spare; /* spare: net in order, then swapped */
+	uint64_t *order;           /* sort keys: rank, phase, index */
 	size_t nnet, capnet;
 };
 
@@ -53,6 +54,7 @@ void dm_compact_free(dm_compact *w)
 	free(w->slots);
 	free(w->tables);
 	free(w->net);
+	free(w->spare);
 	free(w->order);
 	free(w);
 }
@@ -67,7 +69,7 @@ static bool has_key(const dm_tinfo *t, char **img)
 	return true;
 }
 
-bool dm_compact_eligible(const dm_rowchange *c)
+static bool eligible(const dm_rowchange *c)
 {
 	const dm_tinfo *t = c->t;
 	if (t->nkey == 0 || !t->key_hashable || t->nuniq > 0)
@@ -86,12 +88,9 @@ bool dm_compact_eligible(const dm_rowchange *c)
 
 static uint64_t hash_key(const dm_tinfo *t, char **img)
 {
-	uint64_t h = 14695981039346656037ull ^ (uint64_t)(uintptr_t)t;
-	for (size_t k = 0; k < t->nkey; k++) {
-		for (const char *s = img[t->key[k]]; *s; s++)
-			h = (h ^ (unsigned char)*s) * 1099511628211ull;
-		h = (h ^ 0xff) * 1099511628211ull; /* "a","b" != "ab" */
-	}
+	uint64_t h = dm_hash_add(DM_HASH_SEED, &t, sizeof(t));
+	for (size_t k = 0; k < t->nkey; k++)
+		h = dm_hash_str(h, img[t->key[k]]);
 	return h;
 }
 
@@ -233,7 +232,7 @@ static bool fold(entry *e, const dm_rowchange *c)
 
 bool dm_compact_add(dm_compact *w, dm_rowchange *c)
 {
-	if (!dm_compact_eligible(c))
+	if (!eligible(c))
 		return false;
 	entry *e = find(w, c->t, c->before ? c->before : c->after);
 	if (!fold(e, c))
@@ -269,6 +268,7 @@ static void put(dm_compact *w, const entry *e, int op)
 	if (w->nnet == w->capnet) {
 		w->capnet = w->capnet ? w->capnet * 2 : 256;
 		w->net = dm_xrealloc(w->net, w->capnet * sizeof(*w->net));
+		w->spare = dm_xrealloc(w->spare, w->capnet * sizeof(*w->spare));
 		w->order = dm_xrealloc(w->order, w->capnet * sizeof(*w->order));
 	}
 	w->net[w->nnet++] = (dm_netchange){
@@ -303,12 +303,11 @@ size_t dm_compact_net(dm_compact *w, const dm_netchange **out)
 		}
 	}
 	qsort(w->order, w->nnet, sizeof(uint64_t), by_order);
-	dm_netchange *sorted = dm_xcalloc(w->nnet ? w->nnet : 1, sizeof(*sorted));
 	for (size_t i = 0; i < w->nnet; i++)
-		sorted[i] = w->net[w->order[i] & 0xffffffffu];
-	if (w->nnet)
-		memcpy(w->net, sorted, w->nnet * sizeof(*sorted));
-	free(sorted);
+		w->spare[i] = w->net[w->order[i] & 0xffffffffu];
+	dm_netchange *sorted = w->spare;
+	w->spare = w->net;
+	w->net = sorted;
 	*out = w->net;
 	return w->nnet;
 }

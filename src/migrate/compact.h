@@ -36,13 +36,11 @@ typedef struct dm_compact dm_compact;
 dm_compact *dm_compact_new(void);
 void dm_compact_free(dm_compact *w);
 
-/* Whether c can join a window at all (its table and kind allow it). */
-bool dm_compact_eligible(const dm_rowchange *c);
-
 /* Takes c into the window and returns true, or returns false and leaves c
- * to the caller: c is not eligible, or it contradicts what the window
- * holds for its row (e.g. an INSERT of a row the window inserted), which
- * only applying in order can report. */
+ * to the caller: c may not be reordered (see above; an empty window
+ * refuses only those), or it contradicts what the window holds for its row
+ * (e.g. an INSERT of a row the window inserted), which only applying in
+ * order can report. */
 bool dm_compact_add(dm_compact *w, dm_rowchange *c);
 
 /* Changes held, and the bytes they take. */

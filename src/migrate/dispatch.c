@@ -1,10 +1,10 @@
 #include "migrate/dispatch.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/mem.h"
 
 #define MAP_SLOTS  (1u << 17)
@@ -88,37 +88,10 @@ void dm_dispatch_free(dm_dispatch *d)
 
 /* ---- keys ------------------------------------------------------------- */
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return (h ^ 0xff) * 1099511628211ull; /* separator: "a","b" != "ab" */
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-	return fnv(h, s, strlen(s));
-}
-
-/* A before image wraps a FLOAT as CAST(v AS FLOAT) for its WHERE (see
- * sync.c): the value is v, so that both images of one value hash alike. */
-static const char *bare(const char *lit, size_t *n)
-{
-	static const char pre[] = "CAST(", post[] = " AS FLOAT)";
-	size_t len = strlen(lit);
-	if (len > sizeof(pre) + sizeof(post) - 2 && memcmp(lit, pre, sizeof(pre) - 1) == 0 &&
-	    memcmp(lit + len - (sizeof(post) - 1), post, sizeof(post) - 1) == 0) {
-		*n = len - (sizeof(pre) - 1) - (sizeof(post) - 1);
-		return lit + sizeof(pre) - 1;
-	}
-	*n = len;
-	return lit;
-}
-
 /* Every row of the table: what rows that bytes cannot tell apart share. */
 static uint64_t table_key(const dm_tinfo *t)
 {
-	uint64_t h = fnv_str(14695981039346656037ull, t->qname);
+	uint64_t h = dm_hash_str(DM_HASH_SEED, t->qname);
 	return h ? h : 1;
 }
 
@@ -131,12 +104,9 @@ static uint64_t key_of(const dm_tinfo *t, char **img)
 		usable = img[t->key[k]] != NULL;
 	if (!usable)
 		return table_key(t);
-	uint64_t h = fnv_str(14695981039346656037ull, t->qname);
-	for (size_t k = 0; k < t->nkey; k++) {
-		size_t n;
-		const char *v = bare(img[t->key[k]], &n);
-		h = fnv(h, v, n);
-	}
+	uint64_t h = dm_hash_str(DM_HASH_SEED, t->qname);
+	for (size_t k = 0; k < t->nkey; k++)
+		h = dm_hash_str(h, img[t->key[k]]);
 	return h ? h : 1;
 }
 
@@ -152,13 +122,9 @@ static int uniq_key(const dm_tinfo *t, size_t u, char **img, uint64_t *key)
 	bool absent = false;
 	for (size_t k = 0; k < t->uniq_len[u]; k++) {
 		const char *lit = img[t->uniq[u][k]];
-		if (lit == NULL) {
+		if (lit == NULL)
 			absent = true;
-			continue;
-		}
-		size_t n;
-		const char *v = bare(lit, &n);
-		if (n == 4 && memcmp(v, "NULL", 4) == 0)
+		else if (strcmp(lit, "NULL") == 0)
 			return UK_NONE;
 	}
 	if (absent)
@@ -167,14 +133,12 @@ static int uniq_key(const dm_tinfo *t, size_t u, char **img, uint64_t *key)
 		*key = table_key(t);
 		return UK_KEY;
 	}
-	char tag[32];
-	int len = snprintf(tag, sizeof(tag), "unique %zu", u);
-	uint64_t h = fnv(fnv_str(14695981039346656037ull, t->qname), tag, (size_t)len);
-	for (size_t k = 0; k < t->uniq_len[u]; k++) {
-		size_t n;
-		const char *v = bare(img[t->uniq[u][k]], &n);
-		h = fnv(h, v, n);
-	}
+	/* the index's number (never a literal's text) keeps its values apart
+	 * from the key's and from another index's */
+	uint64_t h = dm_hash_str(DM_HASH_SEED, t->qname);
+	h = dm_hash_add(h, &u, sizeof(u));
+	for (size_t k = 0; k < t->uniq_len[u]; k++)
+		h = dm_hash_str(h, img[t->uniq[u][k]]);
 	*key = h ? h : 1;
 	return UK_KEY;
 }

@@ -51,6 +51,7 @@ static void tinfo_fini(dm_tinfo *t)
 	free(t->generated);
 	free(t->text);
 	free(t->unsig);
+	free(t->flt);
 	free(t->key);
 	free(t->qkey_index);
 	for (size_t u = 0; u < t->nuniq; u++)
@@ -126,6 +127,7 @@ static int load_columns(MYSQL *m, dm_tinfo *t, bool **nullable, dm_err *err)
 	t->generated = dm_xcalloc(n + 1, sizeof(bool));
 	t->text = dm_xcalloc(n + 1, sizeof(bool));
 	t->unsig = dm_xcalloc(n + 1, sizeof(bool));
+	t->flt = dm_xcalloc(n + 1, sizeof(bool));
 	*nullable = dm_xcalloc(n + 1, sizeof(bool));
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(res)) != NULL) {
@@ -139,6 +141,7 @@ static int load_columns(MYSQL *m, dm_tinfo *t, bool **nullable, dm_err *err)
 		t->text[i] = row[2] != NULL;
 		(*nullable)[i] = row[3] && strcmp(row[3], "YES") == 0;
 		t->unsig[i] = row[4] && strcasestr(row[4], "unsigned") != NULL;
+		t->flt[i] = row[4] && strncasecmp(row[4], "float", 5) == 0;
 	}
 	mysql_free_result(res);
 	if (t->ncols == 0)

@@ -30,6 +30,9 @@ typedef struct dm_tinfo {
 	bool *generated; /* computed by the target: never written */
 	bool *text;      /* compares by a collation, not bytes */
 	bool *unsig;     /* an UNSIGNED integer column */
+	/* FLOAT: a literal compares with it as a double, which never matches
+	 * a value widened from FLOAT; a WHERE compares through CAST(… AS FLOAT) */
+	bool *flt;
 	size_t nkey;
 	size_t *key; /* indices of the PK, else a NOT NULL unique key; nkey 0: none */
 	/* Rows may be told apart by hashing their key bytes: there is a key

@@ -253,15 +253,7 @@ static void render(rows_ctx *x, int which, const dm_row *row)
 		if (!v->present)
 			continue;
 		off[b->to[i]] = x->lit.len;
-		/* A before image only finds rows (WHERE), and a FLOAT column
-		 * compared with a decimal literal is compared as a double, which
-		 * never matches: compare as FLOAT. */
-		bool as_float = which == 0 && b->m->cols[i].type == MYSQL_TYPE_FLOAT;
-		if (as_float)
-			dm_buf_puts(&x->lit, "CAST(");
 		dm_value_sql(&x->lit, &b->m->cols[i], v);
-		if (as_float)
-			dm_buf_puts(&x->lit, " AS FLOAT)");
 		dm_buf_putc(&x->lit, '\0');
 	}
 }

@@ -105,25 +105,29 @@ static void test_refusals(void **state)
 	dm_rowchange *u = upd(&t, "2", NULL, "21", NULL);
 	assert_false(dm_compact_add(w, u)); /* UPDATE of a deleted row */
 	free(u);
+	/* refused even by an empty window: never reordered */
+	dm_compact *empty = dm_compact_new();
 	dm_rowchange *moved = upd(&t, "7", "8", NULL, NULL);
-	assert_false(dm_compact_eligible(moved)); /* the key changes */
+	assert_false(dm_compact_add(empty, moved)); /* the key changes */
 	assert_false(dm_compact_add(w, moved));
 	free(moved);
 	dm_tinfo nokey = t;
 	nokey.nkey = 0;
 	dm_rowchange *c = ins(&nokey, "1", "1", "'x'");
-	assert_false(dm_compact_eligible(c));
+	assert_false(dm_compact_add(empty, c));
 	free(c);
 	dm_tinfo uniq = t;
 	uniq.nuniq = 1;
 	c = ins(&uniq, "1", "1", "'x'");
-	assert_false(dm_compact_eligible(c)); /* another unique index */
+	assert_false(dm_compact_add(empty, c)); /* another unique index */
 	free(c);
 	dm_tinfo coll = t;
 	coll.key_hashable = false;
 	c = ins(&coll, "'a'", "1", "'x'");
-	assert_false(dm_compact_eligible(c)); /* 'a' = 'A' on the target */
+	assert_false(dm_compact_add(empty, c)); /* 'a' = 'A' on the target */
 	free(c);
+	assert_int_equal(dm_compact_rows(empty), 0);
+	dm_compact_free(empty);
 	assert_int_equal(dm_compact_rows(w), 2);
 	dm_compact_free(w); /* frees what it holds */
 }
