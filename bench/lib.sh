@@ -101,13 +101,16 @@ set_tls() {
 		mariadb_sql "$name" "$s" || return 1
 	done
 }
+plain_sql() { # NAME SQL: as mariadb_sql, without TLS
+	# --skip-ssl: the client would otherwise count as a TLS handshake (it
+	# uses TLS even over the socket) and void the plaintext runs' check.
+	mariadb --defaults-file="$(mariadb_defaults "$1")" -uroot --skip-ssl --batch \
+		--skip-column-names -e "$2"
+}
 ssl_accepts() { # "up down" counters of TLS handshakes accepted
-	# --skip-ssl: the client would otherwise count itself (it uses TLS
-	# even over the socket).
 	local name
 	for name in up down; do
-		mariadb --defaults-file="$(mariadb_defaults "$name")" -uroot --skip-ssl --batch \
-			--skip-column-names -e "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'" | cut -f2
+		plain_sql "$name" "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'" | cut -f2
 	done | paste -sd ' '
 }
 # check_tls on|off "BEFORE" [target]: TLS handshakes on both servers (or

@@ -34,6 +34,12 @@
  * leaves more to do at the commit, when the dispatcher may be waiting. */
 #define WINDOW_ROWS  1000
 #define WINDOW_BYTES (4u << 20)
+/* How long a change may wait in the window for others to fold with when
+ * the queue runs dry. Without it, with many appliers each one sees a
+ * trickle, drains a row or two per statement, and the extra statements
+ * and wake-ups slow the reader that makes the trickle (worker-count 16
+ * ran at half the speed of 4). It bounds the latency it adds. */
+#define WINDOW_WAIT_MS 5
 
 /* ---- the applier ------------------------------------------------------- */
 
@@ -58,6 +64,7 @@ struct dm_applier {
 	dm_txnpos *flushed; /* the last FLUSH's position: a flush point too */
 	int64_t last_save_ms;
 	int64_t txn_start_ms; /* when the open target transaction began */
+	int64_t win_start_ms; /* when the window took its oldest change */
 	bool dirty;           /* last is newer than what is committed */
 
 	/* statements sent together in one round trip (multi-statement):
@@ -581,15 +588,19 @@ static int drain_send(dm_applier *a, dm_err *err)
 /* Into the window when compaction allows, else in order after it. */
 static int take_row(dm_applier *a, dm_apply_item *it, dm_err *err)
 {
+	bool was_empty = dm_compact_rows(a->win) == 0;
 	if (it->at->safe || !dm_compact_add(a->win, it->row)) {
 		/* after the window, in order; an empty window takes any change
 		 * that may be reordered at all */
 		if (drain(a, err) < 0)
 			return -1;
+		was_empty = true;
 		if (it->at->safe || !dm_compact_add(a->win, it->row))
 			return apply_row(a, it, err);
 	}
 	it->row = NULL; /* the window holds it */
+	if (was_empty)
+		a->win_start_ms = dm_clock_mono_ms();
 	if (dm_compact_rows(a->win) >= WINDOW_ROWS || dm_compact_bytes(a->win) >= WINDOW_BYTES)
 		return drain_send(a, err);
 	return 0;
@@ -711,11 +722,19 @@ static void *run(void *arg)
 			int64_t left = COMMIT_WAIT_MS - (dm_clock_mono_ms() - a->txn_start_ms);
 			wait = left < 1 ? 1 : (int)left;
 		}
-		/* nothing more to fold for now: let the target start on it */
-		if (dm_compact_rows(a->win) > 0 && dm_queue_len(a->q) == 0 &&
-		    drain_send(a, &err) < 0) {
-			fail(a, &err);
-			break;
+		/* nothing more to fold for now: once the window's oldest change
+		 * has waited WINDOW_WAIT_MS, let the target start on it; until
+		 * then sleep rather than wake for every change pushed */
+		if (dm_compact_rows(a->win) > 0 && dm_queue_len(a->q) == 0) {
+			int64_t left = WINDOW_WAIT_MS - (dm_clock_mono_ms() - a->win_start_ms);
+			if (left > 0 && !cancelled(a)) {
+				dm_clock_sleep_ms(left);
+				continue;
+			}
+			if (drain_send(a, &err) < 0) {
+				fail(a, &err);
+				break;
+			}
 		}
 		int rc = dm_queue_pop(a->q, &p, wait);
 		if (cancelled(a)) {

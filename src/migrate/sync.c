@@ -137,7 +137,11 @@ typedef struct run {
 	binding *maps;
 	size_t nmaps, capmaps;
 	bool standalone; /* the open transaction is one statement (DDL) */
-	bool transient;  /* why the run ended: worth retrying */
+	/* Where the last transaction read ended; known once the stream's
+	 * positions are exact (by GTID it starts with a jump) */
+	dm_binpos ended;
+	bool ended_known;
+	bool transient; /* why the run ended: worth retrying */
 	char *gtid_text;
 } run_t;
 
@@ -333,12 +337,38 @@ static int end_txn(run_t *r, dm_err *err)
 	r->gtid_text = dm_gtid_format(r->gtid);
 	dm_txnpos *tp = dm_dispatch_open(r->d);
 	dm_binpos_set(&tp->end, dm_binlog_file(r->bl), dm_binlog_pos(r->bl), r->gtid_text);
+	dm_binpos_copy(&r->ended, &tp->end);
+	r->ended_known = true;
 	atomic_fetch_add(&r->s->txns, 1);
 	clear_maps(r);
 	r->standalone = false;
 	if (dm_dispatch_commit(r->d) < 0)
 		return dm_err_set(err, DM_ECONFLICT, "stopped");
 	return 0;
+}
+
+/* Past the last transaction with no transaction open (a ROTATE, a GTID
+ * list, a binlog checkpoint): the place is passed on as an empty
+ * transaction, so that an idle task's checkpoint follows the upstream
+ * into its new binlog file and query-status can say synced. */
+static int pass_idle_events(run_t *r)
+{
+	if (!r->ended_known || dm_dispatch_in_txn(r->d))
+		return 0;
+	dm_binpos cur;
+	dm_binpos_init(&cur);
+	dm_binpos_set(&cur, dm_binlog_file(r->bl), dm_binlog_pos(r->bl), "");
+	int rc = 0;
+	if (dm_binpos_cmp(&cur, &r->ended) > 0) {
+		dm_txnpos *tp = dm_txnpos_new(r->ended.name, r->ended.pos, NULL, false);
+		dm_binpos_set(&tp->end, cur.name, cur.pos, r->ended.gtid);
+		dm_binpos_copy(&r->ended, &tp->end);
+		dm_dispatch_begin(r->d, tp);
+		dm_txnpos_unref(tp);
+		rc = dm_dispatch_commit(r->d);
+	}
+	dm_binpos_fini(&cur);
+	return rc;
 }
 
 /* ---- statements: BEGIN/COMMIT, DDL ------------------------------------- */
@@ -548,6 +578,8 @@ static int loop(run_t *r, MYSQL *coord, dm_err *err)
 			return dm_err_prefix(err, "at binlog %s", at);
 		}
 		if (!dm_dispatch_in_txn(r->d) && now - last_tick >= TICK_MS) {
+			if (pass_idle_events(r) < 0)
+				return -1;
 			dm_dispatch_tick(r->d);
 			last_tick = now;
 		}
@@ -652,6 +684,7 @@ static int run_once(dm_sync *s, bool *transient, dm_err *err)
 	dm_binpos start;
 	dm_binpos_init(&start);
 	dm_binpos_init(&r.max_applied);
+	dm_binpos_init(&r.ended);
 	dm_binpos_init(&r.safe_until);
 	dm_binpos *applied = dm_xcalloc((size_t)r.nap, sizeof(dm_binpos));
 	for (int i = 0; i < r.nap; i++)
@@ -694,6 +727,8 @@ static int run_once(dm_sync *s, bool *transient, dm_err *err)
 	/* enable-gtid reads by GTID wherever the start has one, so the stream
 	 * does not depend on the upstream's binlog file names. */
 	bool by_gtid = start.name[0] == '\0' || (s->o.enable_gtid && start.gtid[0]);
+	dm_binpos_copy(&r.ended, &start);
+	r.ended_known = !by_gtid;
 	if (by_gtid)
 		dm_log_info(s->log, "task %s source %s: reading the binlog after GTID %s",
 		            s->o.task, s->o.source_id, start.gtid);
@@ -745,6 +780,7 @@ out:
 	free(applied);
 	dm_binpos_fini(&start);
 	dm_binpos_fini(&r.max_applied);
+	dm_binpos_fini(&r.ended);
 	dm_binpos_fini(&r.safe_until);
 	if (coord)
 		mysql_close(coord);

@@ -107,6 +107,11 @@ UPDATE t_nokey SET f = 2.25 WHERE a = 4;" || exit 1
 step 'DML arrives: every table equals the upstream' converges 60 k
 step 'query-status: synced, positions and counters' \
 	eventually 20 '"synced":true.*"totalEvents":"?[1-9]' ctl query-status inc
+# a binlog rotation with nothing after it: the checkpoint follows the
+# upstream into the new file, else synced would stay false until a write
+NEWLOG=$(mariadb_sql up "FLUSH BINARY LOGS; SHOW MASTER STATUS" | cut -f1)
+step "after a binlog rotation and no write: synced in $NEWLOG" \
+	eventually 20 "\"syncerBinlog\":\"\\($NEWLOG,[0-9]+\\)\".*\"synced\":true" ctl query-status inc
 
 # 2. DDL mid-stream, with DML around it
 mariadb_sql up "SET NAMES utf8mb4; USE k;
