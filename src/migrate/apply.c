@@ -34,12 +34,13 @@
  * leaves more to do at the commit, when the dispatcher may be waiting. */
 #define WINDOW_ROWS  1000
 #define WINDOW_BYTES (4u << 20)
-/* How long a change may wait in the window for others to fold with when
- * the queue runs dry. Without it, with many appliers each one sees a
- * trickle, drains a row or two per statement, and the extra statements
- * and wake-ups slow the reader that makes the trickle (worker-count 16
- * ran at half the speed of 4). It bounds the latency it adds. */
-#define WINDOW_WAIT_MS 5
+/* While busy (the window drained less than this ago), how long a change
+ * may wait in the window for others to fold with when the queue runs
+ * dry. Without it, with many appliers each one sees a trickle, drains a
+ * row or two per statement, and the extra statements and wake-ups slow
+ * the reader that makes the trickle (worker-count 16 ran at half the
+ * speed of 4). An idle applier sends a lone change at once. */
+#define WINDOW_WAIT_MS 20
 
 /* ---- the applier ------------------------------------------------------- */
 
@@ -65,6 +66,7 @@ struct dm_applier {
 	int64_t last_save_ms;
 	int64_t txn_start_ms; /* when the open target transaction began */
 	int64_t win_start_ms; /* when the window took its oldest change */
+	int64_t drained_ms;   /* when the window last went to the target */
 	bool dirty;           /* last is newer than what is committed */
 
 	/* statements sent together in one round trip (multi-statement):
@@ -580,6 +582,7 @@ static int apply_row(dm_applier *a, const dm_apply_item *it, dm_err *err)
 
 static int drain_send(dm_applier *a, dm_err *err)
 {
+	a->drained_ms = dm_clock_mono_ms();
 	if (drain(a, err) < 0 || flush_stmt(a, err) < 0)
 		return -1;
 	return send_pipe(a, err);
@@ -722,11 +725,15 @@ static void *run(void *arg)
 			int64_t left = COMMIT_WAIT_MS - (dm_clock_mono_ms() - a->txn_start_ms);
 			wait = left < 1 ? 1 : (int)left;
 		}
-		/* nothing more to fold for now: once the window's oldest change
-		 * has waited WINDOW_WAIT_MS, let the target start on it; until
-		 * then sleep rather than wake for every change pushed */
+		/* nothing more to fold for now: let the target start on it,
+		 * when busy once the window's oldest change has waited
+		 * WINDOW_WAIT_MS; until then sleep rather than wake for every
+		 * change pushed */
 		if (dm_compact_rows(a->win) > 0 && dm_queue_len(a->q) == 0) {
-			int64_t left = WINDOW_WAIT_MS - (dm_clock_mono_ms() - a->win_start_ms);
+			int64_t now = dm_clock_mono_ms();
+			int64_t left = now - a->drained_ms >= WINDOW_WAIT_MS
+			                       ? 0
+			                       : WINDOW_WAIT_MS - (now - a->win_start_ms);
 			if (left > 0 && !cancelled(a)) {
 				dm_clock_sleep_ms(left);
 				continue;
