@@ -249,6 +249,11 @@ void dm_dispatch_tick(dm_dispatch *d)
 		send(d, i, DM_ITEM_MARK, NULL, d->last);
 }
 
+const dm_binpos *dm_dispatch_last_end(const dm_dispatch *d)
+{
+	return &d->last->end;
+}
+
 /* ---- transactions ------------------------------------------------------- */
 
 void dm_dispatch_begin(dm_dispatch *d, dm_txnpos *tp)

@@ -52,5 +52,7 @@ void dm_dispatch_abort(dm_dispatch *d);
 int dm_dispatch_flush(dm_dispatch *d);
 /* Lets idle appliers record the last committed position. */
 void dm_dispatch_tick(dm_dispatch *d);
+/* Where the last transaction committed here ends (the start at first). */
+const dm_binpos *dm_dispatch_last_end(const dm_dispatch *d);
 
 #endif

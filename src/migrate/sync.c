@@ -137,10 +137,9 @@ typedef struct run {
 	binding *maps;
 	size_t nmaps, capmaps;
 	bool standalone; /* the open transaction is one statement (DDL) */
-	/* Where the last transaction read ended; known once the stream's
-	 * positions are exact (by GTID it starts with a jump) */
-	dm_binpos ended;
-	bool ended_known;
+	/* the reader's position names the place in the binlog: not before
+	 * the first transaction of a stream started by GTID (a jump) */
+	bool pos_exact;
 	bool transient; /* why the run ended: worth retrying */
 	char *gtid_text;
 } run_t;
@@ -337,8 +336,7 @@ static int end_txn(run_t *r, dm_err *err)
 	r->gtid_text = dm_gtid_format(r->gtid);
 	dm_txnpos *tp = dm_dispatch_open(r->d);
 	dm_binpos_set(&tp->end, dm_binlog_file(r->bl), dm_binlog_pos(r->bl), r->gtid_text);
-	dm_binpos_copy(&r->ended, &tp->end);
-	r->ended_known = true;
+	r->pos_exact = true;
 	atomic_fetch_add(&r->s->txns, 1);
 	clear_maps(r);
 	r->standalone = false;
@@ -347,22 +345,21 @@ static int end_txn(run_t *r, dm_err *err)
 	return 0;
 }
 
-/* Past the last transaction with no transaction open (a ROTATE, a GTID
- * list, a binlog checkpoint): the place is passed on as an empty
- * transaction, so that an idle task's checkpoint follows the upstream
- * into its new binlog file and query-status can say synced. */
+/* Past the last transaction with none open (a ROTATE, a GTID list, a
+ * binlog checkpoint): the place is passed on as an empty transaction, so that an idle task's
+ * checkpoint follows the upstream into its new binlog file and query-status can say synced. */
 static int pass_idle_events(run_t *r)
 {
-	if (!r->ended_known || dm_dispatch_in_txn(r->d))
+	if (!r->pos_exact)
 		return 0;
+	const dm_binpos *last = dm_dispatch_last_end(r->d);
 	dm_binpos cur;
 	dm_binpos_init(&cur);
-	dm_binpos_set(&cur, dm_binlog_file(r->bl), dm_binlog_pos(r->bl), "");
+	dm_binpos_set(&cur, dm_binlog_file(r->bl), dm_binlog_pos(r->bl), last->gtid);
 	int rc = 0;
-	if (dm_binpos_cmp(&cur, &r->ended) > 0) {
-		dm_txnpos *tp = dm_txnpos_new(r->ended.name, r->ended.pos, NULL, false);
-		dm_binpos_set(&tp->end, cur.name, cur.pos, r->ended.gtid);
-		dm_binpos_copy(&r->ended, &tp->end);
+	if (dm_binpos_cmp(&cur, last) > 0) {
+		dm_txnpos *tp = dm_txnpos_new(last->name, last->pos, NULL, false);
+		dm_binpos_copy(&tp->end, &cur);
 		dm_dispatch_begin(r->d, tp);
 		dm_txnpos_unref(tp);
 		rc = dm_dispatch_commit(r->d);
@@ -684,7 +681,6 @@ static int run_once(dm_sync *s, bool *transient, dm_err *err)
 	dm_binpos start;
 	dm_binpos_init(&start);
 	dm_binpos_init(&r.max_applied);
-	dm_binpos_init(&r.ended);
 	dm_binpos_init(&r.safe_until);
 	dm_binpos *applied = dm_xcalloc((size_t)r.nap, sizeof(dm_binpos));
 	for (int i = 0; i < r.nap; i++)
@@ -727,8 +723,7 @@ static int run_once(dm_sync *s, bool *transient, dm_err *err)
 	/* enable-gtid reads by GTID wherever the start has one, so the stream
 	 * does not depend on the upstream's binlog file names. */
 	bool by_gtid = start.name[0] == '\0' || (s->o.enable_gtid && start.gtid[0]);
-	dm_binpos_copy(&r.ended, &start);
-	r.ended_known = !by_gtid;
+	r.pos_exact = !by_gtid;
 	if (by_gtid)
 		dm_log_info(s->log, "task %s source %s: reading the binlog after GTID %s",
 		            s->o.task, s->o.source_id, start.gtid);
@@ -780,7 +775,6 @@ out:
 	free(applied);
 	dm_binpos_fini(&start);
 	dm_binpos_fini(&r.max_applied);
-	dm_binpos_fini(&r.ended);
 	dm_binpos_fini(&r.safe_until);
 	if (coord)
 		mysql_close(coord);
