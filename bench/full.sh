@@ -152,8 +152,9 @@ mysql-instances:
     loader-config-name: "load"
 YAML
 	bench_dm_start "$d" "$tls" || return 1
-	local before t0 t1 stage=""
+	local before t0 t1 c0 stage=""
 	before=$(ssl_accepts)
+	c0=$(server_cpu)
 	t0=$(now)
 	ctl start-task "$d/task.yaml" >"$d/start.out" 2>&1 || { cat "$d/start.out"; return 1; }
 	local ts
@@ -167,7 +168,8 @@ YAML
 		sleep 0.2
 	done
 	t1=$(now)
-	local rss cpu
+	local rss cpu scpu
+	scpu=$(server_cpu_since "$c0")
 	rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$WPID/status" 2>/dev/null)
 	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$WPID/stat" 2>/dev/null)
 	if [[ $stage != Finished ]]; then
@@ -193,16 +195,17 @@ YAML
 	[[ -n $w0 && -n $w1 ]] && copy=$(elapsed "$w0" "$w1")
 	echo "start-task took $(elapsed "$t0" "$ts") s; the worker copied for $copy s" \
 		"(subtask Running -> full copy finished, from its log)"
-	echo "worker: peak RSS (VmHWM) $((rss / 1024)) MiB, CPU ${cpu} s"
+	echo "worker: peak RSS (VmHWM) $((rss / 1024)) MiB, CPU ${cpu} s; servers' CPU s: $scpu"
 	echo "$(elapsed "$t0" "$t1") $rss $copy" >&3
 }
 
 # ---- mydumper + myloader --------------------------------------------------
 run_mydumper() {
-	local d=$1 t0 t1 t2 before
+	local d=$1 t0 t1 t2 c0 before
 	local conn=(--host 127.0.0.1 --user dm --password "$PASS" --ssl --ca "$T/ca.pem"
 		--cert "$T/dbclient.pem" --key "$T/dbclient.key" --threads "$THREADS" --verbose 3)
 	before=$(ssl_accepts)
+	c0=$(server_cpu)
 	t0=$(now)
 	mydumper "${conn[@]}" --port "$UP" --outputdir "$d/dump" --regex '^(sbtest|benchtypes)\.' \
 		--rows "$CHUNK_ROWS" >"$d/mydumper.log" 2>&1 || {
@@ -215,6 +218,7 @@ run_mydumper() {
 		return 1
 	}
 	t2=$(now)
+	echo "servers' CPU s: $(server_cpu_since "$c0")"
 	# myloader exits 0 after some errors; they are in its log
 	if grep -E "CRITICAL|ERROR" "$d/myloader.log" "$d/mydumper.log" | head -n 5 | grep .; then
 		return 1
@@ -267,12 +271,13 @@ SH
 	echo "# $i files, $(du -sm "$OUTDIR" | cut -f1) MiB (SELECT ... INTO OUTFILE)"
 }
 run_loaddata() {
-	local d=$1 t0 t1 before
+	local d=$1 t0 t1 c0 before
 	# the same DDL as the source, untimed
 	mariadb-dump --defaults-file="$(mariadb_defaults up)" -uroot --no-data --skip-triggers \
 		--databases $DBS 2>"$d/ddl.err" | mariadb --defaults-file="$(mariadb_defaults down)" -uroot \
 		2>>"$d/ddl.err" || { cat "$d/ddl.err"; return 1; }
 	before=$(ssl_accepts)
+	c0=$(server_cpu)
 	t0=$(now)
 	# largest files first, THREADS loads at a time
 	find "$OUTDIR" -name '*.tsv' -printf '%s %p\n' | sort -rn | awk '{ sub(/\.tsv$/, ".sql", $2); print $2 }' |
@@ -281,6 +286,7 @@ run_loaddata() {
 		return 1
 	}
 	t1=$(now)
+	echo "servers' CPU s: $(server_cpu_since "$c0")"
 	check_tls on "$before" target || return 1
 	echo "$(elapsed "$t0" "$t1") - -" >&3
 }

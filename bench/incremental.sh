@@ -221,19 +221,6 @@ target_counts_since() { # from target_counts
 	read -r d e f <<<"$(target_counts)"
 	echo "$((d - a)) row statements, $((e - b)) commits, $((f - c)) row lock waits"
 }
-server_cpu() { # "up down" CPU seconds of the two servers so far
-	local n
-	for n in up down; do
-		awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f ", ($14 + $15) / hz }' \
-			"/proc/$(cat "$T/$n/mysqld.pid")/stat"
-	done
-}
-server_cpu_since() { # "up down" from server_cpu
-	local a b c d
-	read -r a b <<<"$1"
-	read -r c d <<<"$(server_cpu)"
-	echo "upstream $(calc %.1f "$c - $a"), target $(calc %.1f "$d - $b")"
-}
 at_p1() { # FILE POS [WANT_FILE WANT_POS]: at or past P1 (or WANT)
 	local wf=${3:-$P1_FILE} wp=${4:-$P1_POS}
 	[[ -n $1 && -n $2 ]] || return 1

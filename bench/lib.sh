@@ -20,6 +20,7 @@
 #   sums NAME / verify DIR        rows + CHECKSUM TABLE of $TABLE_LIST; the
 #                                 target's against $T/source.sums
 #   reset_target                  drops $DBS and dm_meta on down, quiesces
+#   server_cpu / server_cpu_since C   CPU seconds of up and down so far / since C
 
 
 # The build to measure (DM_BUILD_DIR, default build-release) and the test
@@ -229,4 +230,18 @@ reset_target() {
 	for db in $DBS dm_meta; do q+="DROP DATABASE IF EXISTS \`$db\`; "; done
 	mariadb_sql down "$q" || return 1
 	quiesce
+}
+
+server_cpu() { # "up down" CPU seconds of the two servers so far
+	local n
+	for n in up down; do
+		awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f ", ($14 + $15) / hz }' \
+			"/proc/$(cat "$T/$n/mysqld.pid")/stat"
+	done
+}
+server_cpu_since() { # "up down" from server_cpu
+	local a b c d
+	read -r a b <<<"$1"
+	read -r c d <<<"$(server_cpu)"
+	echo "upstream $(calc %.1f "$c - $a"), target $(calc %.1f "$d - $b")"
 }

@@ -25,6 +25,7 @@ void dm_ckpt_init(dm_ckpt *c, const char *meta, const char *task, const char *so
 	c->source = dm_xstrdup(source);
 	c->snapshot_table = quoted(meta, task, "snapshot");
 	c->chunk_table = quoted(meta, task, "load_checkpoint");
+	c->index_table = quoted(meta, task, "load_index");
 }
 
 void dm_ckpt_fini(dm_ckpt *c)
@@ -34,6 +35,7 @@ void dm_ckpt_fini(dm_ckpt *c)
 	free(c->source);
 	free(c->snapshot_table);
 	free(c->chunk_table);
+	free(c->index_table);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -89,6 +91,20 @@ int dm_ckpt_prepare(const dm_ckpt *c, MYSQL *target, dm_err *err)
 	              "PRIMARY KEY (source_id, schema_name, table_name, chunk_id)) "
 	              "DEFAULT CHARSET = utf8mb4",
 	              c->chunk_table);
+	if (run(target, &b, err) < 0)
+		return -1;
+	dm_buf_init(&b);
+	dm_buf_printf(&b,
+	              "CREATE TABLE IF NOT EXISTS %s ("
+	              "source_id VARCHAR(64) NOT NULL, "
+	              "target_schema VARCHAR(64) NOT NULL, "
+	              "target_table VARCHAR(64) NOT NULL, "
+	              "seq INT NOT NULL, "
+	              "index_name VARCHAR(64) NOT NULL, "
+	              "clause LONGBLOB NOT NULL, "
+	              "PRIMARY KEY (source_id, target_schema, target_table, seq)) "
+	              "DEFAULT CHARSET = utf8mb4",
+	              c->index_table);
 	return run(target, &b, err);
 }
 

@@ -7,6 +7,9 @@
  *                                  resumed run read its own snapshot
  *   <meta>.<task>_load_checkpoint  one row per chunk: key range (SQL),
  *                                  pending/done, rows and bytes copied
+ *   <meta>.<task>_load_index       secondary indexes still to add to the
+ *                                  tables the copy created (its rows are
+ *                                  migrate/defer.c's)
  *
  * A chunk's rows and its "done" are committed in one target transaction,
  * so after a crash a chunk is either entirely there and marked done, or not
@@ -27,12 +30,13 @@ typedef struct dm_ckpt {
 	char *source;         /* source-id */
 	char *snapshot_table; /* `meta`.`task_snapshot`, quoted */
 	char *chunk_table;    /* `meta`.`task_load_checkpoint`, quoted */
+	char *index_table;    /* `meta`.`task_load_index`, quoted */
 } dm_ckpt;
 
 void dm_ckpt_init(dm_ckpt *c, const char *meta, const char *task, const char *source);
 void dm_ckpt_fini(dm_ckpt *c);
 
-/* CREATE DATABASE/TABLE IF NOT EXISTS for both tables. */
+/* CREATE DATABASE/TABLE IF NOT EXISTS for the three tables. */
 int dm_ckpt_prepare(const dm_ckpt *c, MYSQL *target, dm_err *err);
 
 /* The stored snapshot: DM_ENOTFOUND when this source has none (a fresh

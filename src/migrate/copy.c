@@ -560,10 +560,14 @@ static int write_chunk(writer_t *w, dm_err *err)
 	atomic_fetch_add(&t->rows_done, p->rows);
 	atomic_fetch_add(&t->bytes_done, p->bytes);
 	int done = atomic_fetch_add(&t->chunks_done, 1) + 1;
-	if (done == t->nchunks)
-		dm_log_info(c->o->log, "table `%s`.`%s` copied into `%s`.`%s`: %lld rows",
-		            t->schema, t->name, t->tschema, t->tname,
-		            (long long)atomic_load(&t->rows_done));
+	if (done != t->nchunks)
+		return 0;
+	dm_log_info(c->o->log, "table `%s`.`%s` copied into `%s`.`%s`: %lld rows", t->schema,
+	            t->name, t->tschema, t->tname, (long long)atomic_load(&t->rows_done));
+	dm_err terr;
+	if (c->o->on_table_done &&
+	    c->o->on_table_done(c->o->table_done_arg, ch->table, w->m, &terr) < 0 && !cancelled(c))
+		fail(c, &terr); /* not the chunk's failure: it is committed */
 	return 0;
 }
 

@@ -59,6 +59,11 @@ typedef struct dm_copy_opts {
 	bool use_insert;          /* multi-row INSERT instead of LOAD DATA */
 	dm_log *log;
 	atomic_bool *cancel; /* set from outside to stop; the copy sets it on a fatal error */
+	/* called by the writer that committed a table's last chunk, on its
+	 * connection m, with the table's index in plan; an error ends the copy
+	 * (the chunk stays committed) */
+	int (*on_table_done)(void *arg, size_t table, MYSQL *m, dm_err *err);
+	void *table_done_arg;
 	/* called about every 5 s from the calling thread while the copy runs */
 	void (*on_progress)(void *arg);
 	void *progress_arg;

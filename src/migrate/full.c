@@ -11,6 +11,7 @@
 #include "base/mem.h"
 #include "migrate/checkpoint.h"
 #include "migrate/copy.h"
+#include "migrate/defer.h"
 #include "migrate/plan.h"
 #include "migrate/snapshot.h"
 #include "mysql/sql.h"
@@ -144,7 +145,57 @@ static int create_database(MYSQL *up, MYSQL *down, const char *schema, const cha
 	return rc;
 }
 
-static int create_table(MYSQL *up, MYSQL *down, const dm_table *t, dm_err *err)
+/* Upstream tables some foreign key references, as "schema\0table\0"...:
+ * their indexes are never put off, since a referencing table needs them. */
+static int referenced_tables(MYSQL *up, dm_buf *out, dm_err *err)
+{
+	MYSQL_RES *res;
+	if (dm_mysql_store(up,
+	                   "SELECT DISTINCT unique_constraint_schema, referenced_table_name "
+	                   "FROM information_schema.REFERENTIAL_CONSTRAINTS",
+	                   &res, err) < 0)
+		return dm_err_prefix(err, "listing the tables foreign keys reference");
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		dm_buf_append(out, row[0], strlen(row[0]) + 1);
+		dm_buf_append(out, row[1], strlen(row[1]) + 1);
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+static bool is_referenced(const dm_buf *refs, const dm_table *t)
+{
+	for (size_t off = 0; off < refs->len;) {
+		const char *schema = refs->data + off, *name = schema + strlen(schema) + 1;
+		if (strcmp(schema, t->schema) == 0 && strcmp(name, t->name) == 0)
+			return true;
+		off += strlen(schema) + strlen(name) + 2;
+	}
+	return false;
+}
+
+static int target_has_table(MYSQL *down, const dm_table *t, bool *has, dm_err *err)
+{
+	dm_buf q;
+	dm_buf_init(&q);
+	dm_buf_puts(&q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE table_schema = ");
+	dm_sql_string(&q, t->tschema);
+	dm_buf_puts(&q, " AND table_name = ");
+	dm_sql_string(&q, t->tname);
+	char *n = NULL;
+	int rc = dm_mysql_query_value(down, q.data, &n, err);
+	dm_buf_fini(&q);
+	*has = rc == 0 && n && strcmp(n, "0") != 0;
+	free(n);
+	return rc;
+}
+
+/* Creates the table downstream unless it exists; one it creates gets its
+ * plain secondary indexes after the copy (migrate/defer.h), recorded in
+ * the checkpoint first. */
+static int create_table(MYSQL *up, MYSQL *down, const dm_table *t, const dm_ckpt *ck,
+                        const dm_buf *refs, dm_err *err)
 {
 	char *ddl;
 	if (show_create(up, "TABLE", t->schema, t->name, &ddl, err) < 0)
@@ -159,14 +210,30 @@ static int create_table(MYSQL *up, MYSQL *down, const dm_table *t, dm_err *err)
 		                  "unexpected SHOW CREATE TABLE output for `%s`.`%s`", t->schema,
 		                  t->name);
 	}
-	dm_buf q;
-	dm_buf_init(&q);
-	dm_buf_puts(&q, "CREATE TABLE IF NOT EXISTS ");
-	dm_sql_table(&q, t->tschema, t->tname);
-	dm_buf_puts(&q, rest);
+	char *body = NULL;
+	dm_defer later;
+	dm_defer_init(&later);
+	bool has = false;
+	int rc = 0;
+	if (!is_referenced(refs, t)) {
+		dm_defer_split(rest, &body, &later);
+		if (later.n > 0)
+			rc = target_has_table(down, t, &has, err);
+		if (rc == 0 && later.n > 0 && !has)
+			rc = dm_defer_record(ck, down, t->tschema, t->tname, &later, err);
+	}
+	if (rc == 0) {
+		dm_buf q;
+		dm_buf_init(&q);
+		dm_buf_puts(&q, "CREATE TABLE IF NOT EXISTS ");
+		dm_sql_table(&q, t->tschema, t->tname);
+		dm_buf_puts(&q, later.n > 0 && !has ? body : rest);
+		rc = dm_mysql_query(down, q.data, err);
+		dm_buf_fini(&q);
+	}
+	free(body);
+	dm_defer_fini(&later);
 	free(ddl);
-	int rc = dm_mysql_query(down, q.data, err);
-	dm_buf_fini(&q);
 	return rc;
 }
 
@@ -226,21 +293,26 @@ static int create_view(MYSQL *up, MYSQL *down, const dm_rules *rules, const dm_p
 	return rc;
 }
 
-static int create_schema(dm_full *f, MYSQL *up, MYSQL *down, dm_err *err)
+static int create_schema(dm_full *f, MYSQL *up, MYSQL *down, const dm_ckpt *ck, dm_err *err)
 {
 	const dm_plan *p = &f->plan;
-	for (size_t i = 0; i < p->ntables; i++) {
+	dm_buf refs;
+	dm_buf_init(&refs);
+	int rc = referenced_tables(up, &refs, err);
+	for (size_t i = 0; i < p->ntables && rc == 0; i++) {
 		const dm_table *t = &p->tables[i];
 		bool seen = false;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(p->tables[j].tschema, t->tschema) == 0;
 		if (!seen && create_database(up, down, t->schema, t->tschema, err) < 0)
-			return dm_err_prefix(err, "creating database `%s` in the target",
-			                     t->tschema);
-		if (create_table(up, down, t, err) < 0)
-			return dm_err_prefix(err, "creating table `%s`.`%s` in the target",
-			                     t->tschema, t->tname);
+			rc = dm_err_prefix(err, "creating database `%s` in the target", t->tschema);
+		else if (create_table(up, down, t, ck, &refs, err) < 0)
+			rc = dm_err_prefix(err, "creating table `%s`.`%s` in the target",
+			                   t->tschema, t->tname);
 	}
+	dm_buf_fini(&refs);
+	if (rc < 0)
+		return -1;
 	for (size_t i = 0; i < p->nviews; i++) {
 		const char *schema = p->views[i], *view = schema + strlen(schema) + 1;
 		char *ts, *tv;
@@ -383,14 +455,68 @@ static int64_t chunk_bytes(const char *filesize)
 	return (mb > 0 ? mb : 64) * 1024 * 1024;
 }
 
-/* Marks the copy finished. The target may have restarted while the
- * writers (which reconnect on their own) finished the copy, so the
- * control connection reconnects too, with backoff, on transient errors. */
-static int finish(dm_full *f, dm_ckpt *ck, MYSQL **down, dm_err *err)
+/* The writers add a table's deferred indexes as soon as every source table
+ * routed into it is copied; one claim per target table, by its first
+ * source table in the plan. */
+typedef struct indexing {
+	dm_full *f;
+	const dm_ckpt *ck;
+	atomic_bool *claimed; /* per plan table */
+} indexing;
+
+static bool same_target(const dm_table *a, const dm_table *b)
+{
+	return strcmp(a->tschema, b->tschema) == 0 && strcmp(a->tname, b->tname) == 0;
+}
+
+static int table_done(void *arg, size_t ti, MYSQL *m, dm_err *err)
+{
+	indexing *x = arg;
+	const dm_plan *p = &x->f->plan;
+	const dm_table *t = &p->tables[ti];
+	size_t lead = ti;
+	for (size_t j = p->ntables; j-- > 0;) {
+		const dm_table *u = &p->tables[j];
+		if (!same_target(u, t))
+			continue;
+		if (atomic_load(&u->chunks_done) < u->nchunks)
+			return 0;
+		lead = j;
+	}
+	if (atomic_exchange(&x->claimed[lead], true))
+		return 0;
+	return dm_defer_apply(x->ck, m, t->tschema, t->tname, x->f->log, err);
+}
+
+/* Deferred indexes no writer added: tables copied before a restart, or
+ * whose adding failed. */
+static int add_remaining_indexes(indexing *x, MYSQL *down, dm_err *err)
+{
+	const dm_plan *p = &x->f->plan;
+	for (size_t i = 0; i < p->ntables; i++) {
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = !same_target(&p->tables[j], &p->tables[i]);
+		if (!first || atomic_load(&x->claimed[i]))
+			continue;
+		if (dm_defer_apply(x->ck, down, p->tables[i].tschema, p->tables[i].tname, x->f->log,
+		                   err) < 0)
+			return -1;
+		atomic_store(&x->claimed[i], true);
+	}
+	return 0;
+}
+
+/* Adds the deferred indexes left and marks the copy finished. The target
+ * may have restarted while the writers (which reconnect on their own)
+ * finished the copy, so the control connection reconnects too, with
+ * backoff, on transient errors. */
+static int finish(dm_full *f, indexing *x, MYSQL **down, dm_err *err)
 {
 	int64_t delay = 500;
 	for (int attempt = 1;; attempt++) {
-		if (*down && dm_ckpt_finish(ck, *down, err) == 0)
+		if (*down && add_remaining_indexes(x, *down, err) == 0 &&
+		    dm_ckpt_finish(x->ck, *down, err) == 0)
 			return 0;
 		if (*down && !dm_mysql_is_transient(mysql_errno(*down)))
 			return -1;
@@ -472,12 +598,13 @@ int dm_full_run(dm_full *f, dm_err *err)
 	} else {
 		f->snap = snap;
 		atomic_store(&f->phase, PH_SCHEMA);
-		if (create_schema(f, coord, down, err) < 0 ||
+		if (create_schema(f, coord, down, &ck, err) < 0 ||
 		    dm_plan_chunks(readers[0], &f->plan, f->units.rows,
 		                   chunk_bytes(f->units.chunk_filesize), err) < 0 ||
 		    dm_ckpt_save_plan(&ck, down, &f->plan, &f->snap, err) < 0)
 			goto out;
 	}
+	dm_plan_order(&f->plan);
 	for (size_t i = 0; i < f->plan.ntables; i++) {
 		f->rows_at_start += atomic_load(&f->plan.tables[i].rows_done);
 		f->bytes_at_start += atomic_load(&f->plan.tables[i].bytes_done);
@@ -507,9 +634,15 @@ int dm_full_run(dm_full *f, dm_err *err)
 	                   .cancel = &f->cancel,
 	                   .on_progress = log_progress,
 	                   .progress_arg = f};
-	if (dm_copy_run(&co, err) < 0)
-		goto out;
-	if (finish(f, &ck, &down, err) < 0)
+	indexing x = {
+	        .f = f, .ck = &ck, .claimed = dm_xcalloc(f->plan.ntables + 1, sizeof(atomic_bool))};
+	co.on_table_done = table_done;
+	co.table_done_arg = &x;
+	int copied = dm_copy_run(&co, err);
+	if (copied == 0)
+		copied = finish(f, &x, &down, err);
+	free(x.claimed);
+	if (copied < 0)
 		goto out;
 	atomic_store(&f->copy_ended_ms, dm_clock_mono_ms());
 	atomic_store(&f->phase, PH_DONE);

@@ -51,6 +51,39 @@ void dm_plan_add_chunk(dm_plan *p, size_t table, int id, const char *where)
 	        (dm_chunk){.table = table, .id = id, .where = where ? dm_xstrdup(where) : NULL};
 }
 
+static int64_t chunk_estimate(const dm_table *t)
+{
+	return t->nchunks > 0 ? t->est_bytes / t->nchunks : t->est_bytes;
+}
+
+void dm_plan_order(dm_plan *p)
+{
+	if (p->nchunks < 2 || p->ntables < 2)
+		return;
+	/* rank of each table: by estimated chunk size, largest first; equal
+	 * ones keep their order */
+	size_t *rank = dm_xcalloc(p->ntables, sizeof(*rank));
+	for (size_t i = 0; i < p->ntables; i++)
+		for (size_t j = 0; j < p->ntables; j++) {
+			int64_t a = chunk_estimate(&p->tables[j]),
+			        b = chunk_estimate(&p->tables[i]);
+			rank[i] += a > b || (a == b && j < i);
+		}
+	/* a stable counting sort of the chunks by their table's rank */
+	size_t *start = dm_xcalloc(p->ntables + 1, sizeof(*start));
+	for (size_t i = 0; i < p->nchunks; i++)
+		start[rank[p->chunks[i].table] + 1]++;
+	for (size_t r = 1; r <= p->ntables; r++)
+		start[r] += start[r - 1];
+	dm_chunk *out = dm_xcalloc(p->nchunks, sizeof(*out));
+	for (size_t i = 0; i < p->nchunks; i++)
+		out[start[rank[p->chunks[i].table]]++] = p->chunks[i];
+	free(p->chunks);
+	p->chunks = out;
+	free(rank);
+	free(start);
+}
+
 size_t dm_plan_add_table(dm_plan *p, const char *schema, const char *name, const char *tschema,
                          const char *tname)
 {

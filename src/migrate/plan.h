@@ -79,6 +79,14 @@ int dm_plan_table_columns(MYSQL *m, dm_table *t, dm_err *err);
  * which should be a connection inside the snapshot. */
 int dm_plan_chunks(MYSQL *m, dm_plan *p, int64_t rows, int64_t chunk_bytes, dm_err *err);
 
+/* Orders the chunks table by table, the tables with the largest chunks
+ * (by estimate) first, so that a table of few huge rows (one long chunk)
+ * starts early instead of trailing at the end. A table's chunks stay
+ * together: concurrent loads into one table cost the target less CPU than
+ * loads into several, and a table finished early gets its deferred indexes
+ * while the others load. Chunks of one table keep their order. */
+void dm_plan_order(dm_plan *p);
+
 /* Appends a chunk (where is copied). */
 void dm_plan_add_chunk(dm_plan *p, size_t table, int id, const char *where);
 

@@ -16,6 +16,8 @@
 #                            matches RE
 #   digest NAME TABLE ORDER  md5 of every row, raw bytes, in ORDER
 #   same UP_TABLE DOWN_TABLE ORDER  rows and CHECKSUM TABLE equal
+#   same_ddl UP_TABLE DOWN_TABLE     SHOW CREATE TABLE equal, names and
+#                            AUTO_INCREMENT aside (indexes included)
 #   hold NAME SQL            runs SQL as root on `down` in a session kept
 #                            open (its transaction uncommitted) until
 #   unhold NAME              ends that session: the transaction rolls back
@@ -130,6 +132,16 @@ same() {
 	d=$(mariadb_sql down "CHECKSUM TABLE $2" | cut -f2)
 	[[ $a == "$b" && $c == "$d" && -n $c ]] || {
 		echo "$1 ($a $c) != $2 ($b $d)"
+		return 1
+	}
+}
+
+same_ddl() {
+	local a b
+	a=$(mariadb_sql up "SHOW CREATE TABLE $1" | cut -f2- | sed -E 's/^CREATE TABLE `[^`]+`//; s/ AUTO_INCREMENT=[0-9]+//') &&
+		b=$(mariadb_sql down "SHOW CREATE TABLE $2" | cut -f2- | sed -E 's/^CREATE TABLE `[^`]+`//; s/ AUTO_INCREMENT=[0-9]+//') || return 1
+	[[ -n $a && $a == "$b" ]] || {
+		diff <(echo "$a") <(echo "$b")
 		return 1
 	}
 }

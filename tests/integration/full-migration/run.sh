@@ -75,6 +75,15 @@ for t in t_int t_num t_str t_time t_geo t_ckey t_big; do
 	step "$t: target equals source row by row" same "shop.$t" "shop_copy.$t" 1
 done
 step 't_nokey (no key, duplicate rows) equals' same shop.t_nokey shop_copy.t_nokey '1,2'
+for t in t_int t_num t_str t_time t_geo t_ckey t_big t_nokey; do
+	step "$t: the target's definition equals the source's, indexes included" same_ddl "shop.$t" "shop_copy.$t"
+done
+step 'merged.orders has the shards definition, its index added once' same_ddl shard_a.orders_01 merged.orders
+step 'the secondary indexes were added after the rows, and forgotten once added' \
+	eval 'grep -q "adding 2 deferred indexes to .shop_copy.\..t_big." "$T/w1.out" &&
+	      grep -q "adding 1 deferred index to .merged.\..orders." "$T/w1.out" &&
+	      [[ $(grep -c "deferred index" "$T/w1.out") == 2 ]] &&
+	      [[ $(mariadb_sql down "SELECT COUNT(*) FROM dm_meta.t1_load_index") == 0 ]]'
 step 'routes merge the two shards into merged.orders' \
 	eval '[[ $(mariadb_sql down "SELECT GROUP_CONCAT(id, \":\", amount ORDER BY id) FROM merged.orders") == "1:10.50,2:20.00,3:30.25,4:0.01" ]]'
 step 'the block-allow-list leaves out junk and shop.t_skip' \

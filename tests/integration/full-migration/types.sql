@@ -72,7 +72,7 @@ CREATE TABLE t_ckey (
   g INT AS (v * 2) STORED, PRIMARY KEY (k1, k2)) COLLATE utf8mb4_general_ci;
 
 -- many rows, several chunks
-CREATE TABLE t_big (id BIGINT PRIMARY KEY, pad VARCHAR(100), n INT, KEY (n));
+CREATE TABLE t_big (id BIGINT PRIMARY KEY, pad VARCHAR(100), n INT, KEY (n), KEY pn (pad(10), n));
 
 CREATE VIEW v_big AS SELECT id, n FROM shop.t_big WHERE n < 10;
 
@@ -83,8 +83,8 @@ CREATE TABLE junk.j1 (id INT PRIMARY KEY);
 INSERT INTO junk.j1 VALUES (1);
 
 -- two shards merged into one downstream table by a route
-CREATE TABLE shard_a.orders_01 (id INT PRIMARY KEY, amount DECIMAL(10,2));
-CREATE TABLE shard_a.orders_02 (id INT PRIMARY KEY, amount DECIMAL(10,2));
+CREATE TABLE shard_a.orders_01 (id INT PRIMARY KEY, amount DECIMAL(10,2), KEY amount (amount));
+CREATE TABLE shard_a.orders_02 (id INT PRIMARY KEY, amount DECIMAL(10,2), KEY amount (amount));
 INSERT INTO shard_a.orders_01 VALUES (1, 10.50), (2, 20.00);
 INSERT INTO shard_a.orders_02 VALUES (3, 30.25), (4, 0.01);
 

@@ -29,7 +29,7 @@ ROWS=60000
 mariadb_sql up "CREATE DATABASE shop; USE shop;
 CREATE TABLE shop.t_big (id INT PRIMARY KEY, pad VARCHAR(200), n BIGINT);
 INSERT INTO shop.t_big SELECT seq, REPEAT(CHAR(97 + seq % 26), 20 + seq % 150), seq * 7 FROM seq_1_to_$ROWS;
-CREATE TABLE shop.t_zz (id INT PRIMARY KEY, v VARCHAR(20));
+CREATE TABLE shop.t_zz (id INT PRIMARY KEY, v VARCHAR(20), KEY v (v));
 INSERT INTO shop.t_zz VALUES (1, 'one'), (2, 'two');" || exit 1
 # The copy waits as long as a lock is held: nothing in it times out first.
 mariadb_sql down "SET GLOBAL innodb_lock_wait_timeout = 900;
@@ -89,6 +89,8 @@ dm_bg w1-restarted "$DM_BUILD_DIR/dm-worker" --config="$T/w1.toml" --keepalive-t
 W1_PID=$DM_BG_PID
 step 'after the restart c1 finishes' eventually 90 '"stage":"Finished"' ctl query-status c1
 step 't_big equals the source' same shop.t_big shop.t_big id
+step 't_zz, created before the crash, got its deferred index after it' \
+	eval 'same_ddl shop.t_zz shop.t_zz && [[ $(mariadb_sql down "SELECT COUNT(*) FROM dm_meta1.c1_load_index") == 0 ]]'
 step "the restarted worker copied only the $pending chunks left" \
 	grep -q "task c1 source mysql-01: resuming the full copy, $pending chunks left" w1-restarted.out
 step 'chunks done before the crash were not copied again' \
