@@ -272,6 +272,16 @@ static int read_chunk(reader_t *r, const dm_chunk *ch, dm_err *err)
 	return rc;
 }
 
+/* Once every chunk was handed out and none is in flight, none can come
+ * back for a retry: closing the retry queue lets the readers end at once
+ * instead of at their next timeout. inflight counts a chunk before it is
+ * taken, so it cannot read 0 while a taken chunk may still fail. */
+static void maybe_all_done(copy_t *c)
+{
+	if (atomic_load(&c->inflight) == 0 && atomic_load(&c->next) >= c->o->plan->nchunks)
+		dm_queue_close(c->retry);
+}
+
 /* The next chunk to read, NULL when there is none left at all. */
 static const dm_chunk *take_chunk(copy_t *c)
 {
@@ -280,18 +290,23 @@ static const dm_chunk *take_chunk(copy_t *c)
 		if (cancelled(c))
 			return NULL;
 		void *ch;
-		if (dm_queue_pop(c->retry, &ch, 0) == DM_QUEUE_OK)
+		int rc = dm_queue_pop(c->retry, &ch, 0);
+		if (rc == DM_QUEUE_OK)
 			return ch;
-		size_t i = atomic_fetch_add(&c->next, 1);
-		if (i < plan->nchunks) {
-			atomic_fetch_add(&c->inflight, 1);
-			return &plan->chunks[i];
-		}
-		if (atomic_load(&c->inflight) == 0)
+		if (rc == DM_QUEUE_CLOSED)
 			return NULL;
+		atomic_fetch_add(&c->inflight, 1);
+		size_t i = atomic_fetch_add(&c->next, 1);
+		if (i < plan->nchunks)
+			return &plan->chunks[i];
+		atomic_fetch_sub(&c->inflight, 1);
+		maybe_all_done(c);
 		/* a writer may still hand a chunk back */
-		if (dm_queue_pop(c->retry, &ch, WAIT_MS) == DM_QUEUE_OK)
+		rc = dm_queue_pop(c->retry, &ch, WAIT_MS);
+		if (rc == DM_QUEUE_OK)
 			return ch;
+		if (rc == DM_QUEUE_CLOSED)
+			return NULL;
 	}
 }
 
@@ -627,6 +642,7 @@ static void *writer_main(void *arg)
 		dm_err err;
 		if (write_chunk(w, &err) == 0) {
 			atomic_fetch_sub(&c->inflight, 1);
+			maybe_all_done(c);
 		} else if (!cancelled(c)) {
 			unsigned int no = mysql_errno(w->m);
 			size_t idx = (size_t)(ch - c->o->plan->chunks);
@@ -747,7 +763,7 @@ int dm_copy_run(const dm_copy_opts *o, dm_err *err)
 	int64_t last = dm_clock_mono_ms(), cancelled_at = 0;
 	bool killed = false;
 	while (atomic_load(&c.running) > 0) {
-		nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
+		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
 		if (!killed && atomic_load(o->cancel)) {
 			if (cancelled_at == 0)
 				cancelled_at = dm_clock_mono_ms();

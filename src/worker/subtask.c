@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/mem.h"
 #include "config/source.h"
@@ -17,6 +18,7 @@
 struct dm_subtask {
 	char *task, *source;
 	int64_t generation;
+	int done_fd;
 	dm_log *log;
 	dm_task_config cfg;
 	size_t inst;
@@ -138,7 +140,12 @@ static void *run(void *arg)
 		dm_log_error(s->log, "subtask %s on %s paused by an error: %s", s->task, s->source,
 		             err.msg);
 	}
+	int fd = s->done_fd; /* s may be freed once done is seen */
 	atomic_store(&s->done, true);
+	if (fd >= 0) {
+		uint64_t one = 1;
+		(void)!write(fd, &one, sizeof(one));
+	}
 	return NULL;
 }
 
@@ -151,9 +158,11 @@ static dm_subtask *fail_now(dm_subtask *s, const dm_err *err)
 }
 
 dm_subtask *dm_subtask_start(const char *task, const char *source, const json_t *task_json,
-                             const json_t *source_json, int64_t generation, dm_log *log)
+                             const json_t *source_json, int64_t generation, int done_fd,
+                             dm_log *log)
 {
 	dm_subtask *s = dm_xcalloc(1, sizeof(*s));
+	s->done_fd = done_fd;
 	s->task = dm_xstrdup(task);
 	s->source = dm_xstrdup(source);
 	s->generation = generation;

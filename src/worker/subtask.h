@@ -20,9 +20,11 @@ typedef struct dm_subtask dm_subtask;
 /* Parses the task and source objects (as the master sends them, secrets
  * included) and starts the runner thread. On a bad configuration the
  * subtask still exists, already done, with the error: the operator sees
- * it in query-status. */
+ * it in query-status. When the runner ends it adds 1 to the eventfd
+ * done_fd (-1: none), so the loop need not wait for its next tick. */
 dm_subtask *dm_subtask_start(const char *task, const char *source, const json_t *task_json,
-                             const json_t *source_json, int64_t generation, dm_log *log);
+                             const json_t *source_json, int64_t generation, int done_fd,
+                             dm_log *log);
 /* Asks the runner to stop at the next row block; does not wait. */
 void dm_subtask_cancel(dm_subtask *s);
 bool dm_subtask_done(const dm_subtask *s);

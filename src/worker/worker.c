@@ -1,7 +1,10 @@
 #include "worker/worker.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/mem.h"
@@ -67,9 +70,9 @@ static void drop_runner(dm_worker *w, size_t i)
 static void start_runner(dm_worker *w, json_t *want)
 {
 	const char *task = jstr(want, "task"), *source = jstr(want, "source");
-	dm_subtask *r =
-	        dm_subtask_start(task, source, json_object_get(want, "task_config"), w->source_cfg,
-	                         json_integer_value(json_object_get(want, "generation")), w->log);
+	dm_subtask *r = dm_subtask_start(
+	        task, source, json_object_get(want, "task_config"), w->source_cfg,
+	        json_integer_value(json_object_get(want, "generation")), w->done_fd, w->log);
 	w->runners = dm_xrealloc(w->runners, (w->nrunners + 1) * sizeof(*w->runners));
 	w->runners[w->nrunners++] = r;
 }
@@ -401,12 +404,24 @@ static void reload(void *arg)
 	            closed);
 }
 
+/* A runner ended: supervise now rather than at the next tick, so the
+ * master (and query-status) hear of Finished or Paused at once. */
+static void on_runner_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	uint64_t n;
+	(void)!read(fd, &n, sizeof(n));
+	tick(-1, 0, arg);
+}
+
 static void on_shutdown(void *arg)
 {
 	dm_worker *w = arg;
 	dm_log_info(w->log, "shutting down");
 	if (w->timer)
 		event_del(w->timer);
+	if (w->done)
+		event_del(w->done);
 	dm_http_server_shutdown(w->srv);
 }
 
@@ -419,6 +434,7 @@ static void on_drained(void *arg)
 int dm_worker_init(dm_worker *w, int argc, char **argv, dm_err *err)
 {
 	memset(w, 0, sizeof(*w));
+	w->done_fd = -1;
 	w->argc = argc;
 	w->argv = argv;
 	w->subtasks = json_array();
@@ -436,6 +452,15 @@ int dm_worker_init(dm_worker *w, int argc, char **argv, dm_err *err)
 	}
 	if ((w->loop = dm_loop_new(w->base, w->log, err)) == NULL)
 		goto fail;
+	w->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->done_fd < 0 ||
+	    (w->done = event_new(w->base, w->done_fd, EV_READ | EV_PERSIST, on_runner_done, w)) ==
+	            NULL ||
+	    event_add(w->done, NULL) < 0) {
+		dm_err_set(err, DM_EINTERNAL, "cannot watch the subtask runners: %s",
+		           strerror(errno));
+		goto fail;
+	}
 	dm_tls *tls;
 	if (dm_daemon_server_tls(&w->cfg.c, w->log, &tls, err) < 0)
 		goto fail;
@@ -473,6 +498,8 @@ void dm_worker_fini(dm_worker *w)
 {
 	if (w->timer)
 		event_free(w->timer);
+	if (w->done)
+		event_free(w->done);
 	dm_loop_free(w->loop);
 	dm_http_server_free(w->srv);
 	if (w->base)
@@ -488,6 +515,8 @@ void dm_worker_fini(dm_worker *w)
 	for (size_t i = 0; i < w->nrunners; i++)
 		dm_subtask_free(w->runners[i]);
 	free(w->runners);
+	if (w->done_fd >= 0)
+		close(w->done_fd); /* after the runners, which write it as they end */
 	json_decref(w->subtasks);
 	json_decref(w->wanted);
 	dm_log_free(w->log);

@@ -31,6 +31,8 @@ typedef struct dm_worker {
 	dm_http_client **retired;
 	size_t nretired;
 	struct event *timer;
+	int done_fd;        /* eventfd the subtask runners add to when they end */
+	struct event *done; /* its read event: a supervision tick at once */
 	bool registered;
 	unsigned long reloads;  /* SIGHUPs applied, shown by GET /status */
 	unsigned long calls_ok; /* calls the master answered 200, ditto */
