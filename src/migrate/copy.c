@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/par.h"
 #include "base/queue.h"
 #include "mysql/sql.h"
 
@@ -430,6 +431,12 @@ static int writer_connect(writer_t *w, dm_err *err)
 	return 0;
 }
 
+/* dm_par_each's step: writers connect at once, a TLS handshake each. */
+static int connect_one(void *arg, int i, dm_err *err)
+{
+	return writer_connect(&((writer_t *)arg)[i], err);
+}
+
 /* Fails the statement when the target changed or dropped anything. */
 static int check_warnings(writer_t *w, dm_err *err)
 {
@@ -737,10 +744,10 @@ int dm_copy_run(const dm_copy_opts *o, dm_err *err)
 	for (int i = 0; i < o->nwriters; i++) {
 		writers[i].c = &c;
 		writers[i].id = i;
-		if (writer_connect(&writers[i], err) < 0) {
-			rc = -1;
-			goto out;
-		}
+	}
+	if (dm_par_each(o->nwriters, connect_one, writers, err) < 0) {
+		rc = -1;
+		goto out;
 	}
 	for (int i = 0; i < o->nwriters; i++) {
 		atomic_fetch_add(&c.running, 1);

@@ -350,16 +350,18 @@ static int chunk_by_arithmetic(MYSQL *m, dm_plan *p, size_t ti, int64_t rows, dm
 	dm_sql_ident(&q, k);
 	dm_buf_puts(&q, "), MAX(");
 	dm_sql_ident(&q, k);
-	dm_buf_puts(&q, "), COUNT(*) FROM ");
+	dm_buf_puts(&q, ") FROM ");
 	dm_sql_table(&q, t->schema, t->name);
 	MYSQL_RES *res;
 	int rc = dm_mysql_store(m, q.data, &res, err);
-	dm_buf_fini(&q);
-	if (rc < 0)
+	if (rc < 0) {
+		dm_buf_fini(&q);
 		return -1;
+	}
 	MYSQL_ROW row = mysql_fetch_row(res);
 	if (row == NULL || row[0] == NULL) {
 		mysql_free_result(res);
+		dm_buf_fini(&q);
 		t->nchunks = 1;
 		dm_plan_add_chunk(p, ti, 0, NULL);
 		return 0;
@@ -368,10 +370,28 @@ static int chunk_by_arithmetic(MYSQL *m, dm_plan *p, size_t ti, int64_t rows, dm
 	__int128 lo = neg ? strtoll(row[0], NULL, 10) : (__int128)strtoull(row[0], NULL, 10);
 	__int128 hi =
 	        row[1][0] == '-' ? strtoll(row[1], NULL, 10) : (__int128)strtoull(row[1], NULL, 10);
-	int64_t count = strtoll(row[2], NULL, 10);
 	mysql_free_result(res);
-	if (count > t->est_rows)
-		t->est_rows = count;
+	/* Keys are unique, so the table has at most hi - lo + 1 rows. When the
+	 * estimate is at least half of that it cannot be far too low, and
+	 * counting (a full index scan: minutes on a large table) is skipped;
+	 * an estimate too high only makes chunks smaller. */
+	int64_t count = t->est_rows;
+	if (count <= 0 || (__int128)count * 2 < hi - lo + 1) {
+		dm_buf_reset(&q);
+		dm_buf_puts(&q, "SELECT COUNT(*) FROM ");
+		dm_sql_table(&q, t->schema, t->name);
+		char *v = NULL;
+		rc = dm_mysql_query_value(m, q.data, &v, err);
+		count = v ? strtoll(v, NULL, 10) : 0;
+		free(v);
+		if (rc < 0) {
+			dm_buf_fini(&q);
+			return -1;
+		}
+		if (count > t->est_rows)
+			t->est_rows = count;
+	}
+	dm_buf_fini(&q);
 	int64_t n = (count + rows - 1) / rows;
 	if (n < 1)
 		n = 1;

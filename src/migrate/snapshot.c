@@ -6,6 +6,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/par.h"
 #include "mysql/sql.h"
 
 void dm_snapshot_fini(dm_snapshot *s)
@@ -79,14 +80,26 @@ static void close_all(MYSQL **readers, int n)
 	}
 }
 
+typedef struct opening {
+	const dm_db_config *src;
+	const char *what;
+	MYSQL **readers;
+} opening;
+
+static int open_one(void *arg, int i, dm_err *err)
+{
+	opening *o = arg;
+	return connect_reader(o->src, o->what, &o->readers[i], err);
+}
+
+/* All at once: a TLS handshake each. */
 static int open_readers(const dm_db_config *src, const char *what, int n, MYSQL **readers,
                         dm_err *err)
 {
-	for (int i = 0; i < n; i++) {
-		if (connect_reader(src, what, &readers[i], err) < 0) {
-			close_all(readers, n);
-			return -1;
-		}
+	opening o = {src, what, readers};
+	if (dm_par_each(n, open_one, &o, err) < 0) {
+		close_all(readers, n);
+		return -1;
 	}
 	return 0;
 }
