@@ -152,6 +152,57 @@ static int snapshot_status(MYSQL *m, char **file, uint64_t *pos, dm_err *err)
 	return 0;
 }
 
+/* The binlog position of the server now, or -1. */
+static int position_now(MYSQL *m, char **file, uint64_t *pos, dm_err *err)
+{
+	MYSQL_RES *res;
+	if (dm_mysql_store(m, "SHOW MASTER STATUS", &res, err) < 0)
+		return -1;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	*file = dm_xstrdup(row && row[0] ? row[0] : "");
+	*pos = row && row[1] ? strtoull(row[1], NULL, 10) : 0;
+	mysql_free_result(res);
+	return 0;
+}
+
+/* The GTID set at out's position. While no commit followed the snapshot
+ * (the server's position is the same before and after reading it) that is
+ * gtid_binlog_pos; else BINLOG_GTID_POS(), which reads the binlog file from
+ * its start: seconds on a large one. */
+static int snapshot_gtid(MYSQL *m, dm_snapshot *out, dm_err *err)
+{
+	free(out->binlog_gtid);
+	out->binlog_gtid = NULL;
+	if (out->binlog_name[0] == '\0') {
+		out->binlog_gtid = dm_xstrdup("");
+		return 0;
+	}
+	char *f1 = NULL, *f2 = NULL, *gtid = NULL;
+	uint64_t p1 = 0, p2 = 0;
+	int rc = position_now(m, &f1, &p1, err);
+	if (rc == 0)
+		rc = dm_mysql_query_value(m, "SELECT @@GLOBAL.gtid_binlog_pos", &gtid, err);
+	if (rc == 0)
+		rc = position_now(m, &f2, &p2, err);
+	bool still = rc == 0 && strcmp(f1, out->binlog_name) == 0 && p1 == out->binlog_pos &&
+	             strcmp(f2, f1) == 0 && p2 == p1;
+	free(f1);
+	free(f2);
+	if (rc == 0 && !still) {
+		free(gtid);
+		gtid = NULL;
+		dm_buf q;
+		dm_buf_init(&q);
+		dm_buf_puts(&q, "SELECT BINLOG_GTID_POS(");
+		dm_sql_string(&q, out->binlog_name);
+		dm_buf_printf(&q, ", %llu)", (unsigned long long)out->binlog_pos);
+		rc = dm_mysql_query_value(m, q.data, &gtid, err);
+		dm_buf_fini(&q);
+	}
+	out->binlog_gtid = gtid ? gtid : dm_xstrdup("");
+	return rc;
+}
+
 /* Lock-free: consistent when every reader's snapshot sits at the same
  * binlog position. DM_ECONFLICT when they never agreed. */
 static int lock_free(MYSQL **readers, int n, dm_snapshot *out, dm_log *log, dm_err *err)
@@ -181,18 +232,7 @@ static int lock_free(MYSQL **readers, int n, dm_snapshot *out, dm_log *log, dm_e
 			free(out->binlog_name);
 			out->binlog_name = first;
 			out->binlog_pos = first_pos;
-			dm_buf q;
-			dm_buf_init(&q);
-			dm_buf_puts(&q, "SELECT BINLOG_GTID_POS(");
-			dm_sql_string(&q, first);
-			dm_buf_printf(&q, ", %llu)", (unsigned long long)first_pos);
-			char *gtid = NULL;
-			int rc =
-			        first[0] ? dm_mysql_query_value(readers[0], q.data, &gtid, err) : 0;
-			dm_buf_fini(&q);
-			free(out->binlog_gtid);
-			out->binlog_gtid = gtid ? gtid : dm_xstrdup("");
-			return rc;
+			return snapshot_gtid(readers[0], out, err);
 		}
 		free(first);
 		dm_log_debug(log,

@@ -99,6 +99,8 @@ step 'the snapshot position is recorded (file, position, GTID)' \
 	      grep -Eq "^(snapshot|flush)	[^	]+\.[0-9]+	[0-9]+	0-[0-9]+-[0-9]+	finished$" snap.out || { cat snap.out; false; }'
 step 'the recorded position is the upstream position (no writes since)' \
 	eval 'pos=$(mariadb_sql up "SHOW MASTER STATUS" | cut -f1,2) && [[ -n $pos && $(cut -f2,3 snap.out) == "$pos" ]]'
+step 'the recorded GTID set is the one at that position (BINLOG_GTID_POS)' \
+	eval 'read -r _ f p g _ <snap.out && [[ $(mariadb_sql up "SELECT BINLOG_GTID_POS(\"$f\", $p)") == "$g" ]]'
 step 'no password or key in the worker log' \
 	eval '! grep -R -e "$PASS" -e "PRIV""ATE KEY" "$T"/*.out'
 
