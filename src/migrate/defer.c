@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "config/bind.h"
 #include "mysql/conn.h"
 #include "mysql/sql.h"
 
@@ -197,8 +198,8 @@ static int pending(const dm_ckpt *c, MYSQL *target, const char *tschema, const c
 	return 0;
 }
 
-/* The index names the target table has now, as one NUL-separated list. */
-static int existing(MYSQL *target, const char *tschema, const char *tname, dm_buf *names,
+/* The index names the target table has now. */
+static int existing(MYSQL *target, const char *tschema, const char *tname, dm_strlist *names,
                     dm_err *err)
 {
 	dm_buf b;
@@ -215,15 +216,15 @@ static int existing(MYSQL *target, const char *tschema, const char *tname, dm_bu
 		return -1;
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(res)) != NULL)
-		dm_buf_append(names, row[0], strlen(row[0]) + 1);
+		dm_strlist_add(names, row[0]);
 	mysql_free_result(res);
 	return 0;
 }
 
-static bool listed(const dm_buf *names, const char *name)
+static bool listed(const dm_strlist *names, const char *name)
 {
-	for (size_t off = 0; off < names->len; off += strlen(names->data + off) + 1)
-		if (strcasecmp(names->data + off, name) == 0) /* index names ignore case */
+	for (size_t i = 0; i < names->n; i++)
+		if (strcasecmp(names->items[i], name) == 0) /* index names ignore case */
 			return true;
 	return false;
 }
@@ -233,8 +234,8 @@ int dm_defer_apply(const dm_ckpt *c, MYSQL *target, const char *tschema, const c
 {
 	dm_defer want;
 	dm_defer_init(&want);
-	dm_buf have, q;
-	dm_buf_init(&have);
+	dm_strlist have = {0};
+	dm_buf q;
 	dm_buf_init(&q);
 	int rc = pending(c, target, tschema, tname, &want, err);
 	if (rc == 0 && want.n > 0)
@@ -271,7 +272,7 @@ int dm_defer_apply(const dm_ckpt *c, MYSQL *target, const char *tschema, const c
 		rc = dm_mysql_query(target, q.data, err);
 	}
 	dm_buf_fini(&q);
-	dm_buf_fini(&have);
+	dm_strlist_fini(&have);
 	dm_defer_fini(&want);
 	return rc;
 }

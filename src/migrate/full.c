@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "config/bind.h"
 #include "migrate/checkpoint.h"
 #include "migrate/copy.h"
 #include "migrate/defer.h"
@@ -145,9 +146,9 @@ static int create_database(MYSQL *up, MYSQL *down, const char *schema, const cha
 	return rc;
 }
 
-/* Upstream tables some foreign key references, as "schema\0table\0"...:
+/* Upstream tables some foreign key references, as schema, table pairs:
  * their indexes are never put off, since a referencing table needs them. */
-static int referenced_tables(MYSQL *up, dm_buf *out, dm_err *err)
+static int referenced_tables(MYSQL *up, dm_strlist *out, dm_err *err)
 {
 	MYSQL_RES *res;
 	if (dm_mysql_store(up,
@@ -157,21 +158,19 @@ static int referenced_tables(MYSQL *up, dm_buf *out, dm_err *err)
 		return dm_err_prefix(err, "listing the tables foreign keys reference");
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		dm_buf_append(out, row[0], strlen(row[0]) + 1);
-		dm_buf_append(out, row[1], strlen(row[1]) + 1);
+		dm_strlist_add(out, row[0]);
+		dm_strlist_add(out, row[1]);
 	}
 	mysql_free_result(res);
 	return 0;
 }
 
-static bool is_referenced(const dm_buf *refs, const dm_table *t)
+static bool is_referenced(const dm_strlist *refs, const dm_table *t)
 {
-	for (size_t off = 0; off < refs->len;) {
-		const char *schema = refs->data + off, *name = schema + strlen(schema) + 1;
-		if (strcmp(schema, t->schema) == 0 && strcmp(name, t->name) == 0)
+	for (size_t i = 0; i + 1 < refs->n; i += 2)
+		if (strcmp(refs->items[i], t->schema) == 0 &&
+		    strcmp(refs->items[i + 1], t->name) == 0)
 			return true;
-		off += strlen(schema) + strlen(name) + 2;
-	}
 	return false;
 }
 
@@ -195,7 +194,7 @@ static int target_has_table(MYSQL *down, const dm_table *t, bool *has, dm_err *e
  * plain secondary indexes after the copy (migrate/defer.h), recorded in
  * the checkpoint first. */
 static int create_table(MYSQL *up, MYSQL *down, const dm_table *t, const dm_ckpt *ck,
-                        const dm_buf *refs, dm_err *err)
+                        const dm_strlist *refs, dm_err *err)
 {
 	char *ddl;
 	if (show_create(up, "TABLE", t->schema, t->name, &ddl, err) < 0)
@@ -296,8 +295,7 @@ static int create_view(MYSQL *up, MYSQL *down, const dm_rules *rules, const dm_p
 static int create_schema(dm_full *f, MYSQL *up, MYSQL *down, const dm_ckpt *ck, dm_err *err)
 {
 	const dm_plan *p = &f->plan;
-	dm_buf refs;
-	dm_buf_init(&refs);
+	dm_strlist refs = {0};
 	int rc = referenced_tables(up, &refs, err);
 	for (size_t i = 0; i < p->ntables && rc == 0; i++) {
 		const dm_table *t = &p->tables[i];
@@ -310,7 +308,7 @@ static int create_schema(dm_full *f, MYSQL *up, MYSQL *down, const dm_ckpt *ck, 
 			rc = dm_err_prefix(err, "creating table `%s`.`%s` in the target",
 			                   t->tschema, t->tname);
 	}
-	dm_buf_fini(&refs);
+	dm_strlist_fini(&refs);
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < p->nviews; i++) {
@@ -456,12 +454,14 @@ static int64_t chunk_bytes(const char *filesize)
 }
 
 /* The writers add a table's deferred indexes as soon as every source table
- * routed into it is copied; one claim per target table, by its first
- * source table in the plan. */
+ * routed into it is copied. Tables routed into one target table form a
+ * group: lead is its first table in plan order, which holds the group's
+ * one claim to add them; next links the group's tables. */
 typedef struct indexing {
 	dm_full *f;
 	const dm_ckpt *ck;
-	atomic_bool *claimed; /* per plan table */
+	size_t *lead, *next;  /* per plan table; next is ntables at a group's end */
+	atomic_bool *claimed; /* per plan table, used at leads */
 } indexing;
 
 static bool same_target(const dm_table *a, const dm_table *b)
@@ -469,22 +469,57 @@ static bool same_target(const dm_table *a, const dm_table *b)
 	return strcmp(a->tschema, b->tschema) == 0 && strcmp(a->tname, b->tname) == 0;
 }
 
+/* By target name; one target's tables in plan order (their addresses). */
+static int by_target(const void *a, const void *b)
+{
+	const dm_table *x = *(const dm_table *const *)a, *y = *(const dm_table *const *)b;
+	int c = strcmp(x->tschema, y->tschema);
+	if (c == 0)
+		c = strcmp(x->tname, y->tname);
+	return c ? c : (x > y) - (x < y);
+}
+
+static void indexing_init(indexing *x, dm_full *f, const dm_ckpt *ck)
+{
+	const dm_plan *p = &f->plan;
+	size_t n = p->ntables;
+	*x = (indexing){.f = f,
+	                .ck = ck,
+	                .lead = dm_xcalloc(n + 1, sizeof(size_t)),
+	                .next = dm_xcalloc(n + 1, sizeof(size_t)),
+	                .claimed = dm_xcalloc(n + 1, sizeof(atomic_bool))};
+	const dm_table **order = dm_xcalloc(n + 1, sizeof(*order));
+	for (size_t i = 0; i < n; i++)
+		order[i] = &p->tables[i];
+	qsort(order, n, sizeof(*order), by_target);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (size_t)(order[k] - p->tables);
+		bool starts = k == 0 || !same_target(order[k - 1], order[k]);
+		x->lead[i] = starts ? i : x->lead[order[k - 1] - p->tables];
+		bool more = k + 1 < n && same_target(order[k], order[k + 1]);
+		x->next[i] = more ? (size_t)(order[k + 1] - p->tables) : n;
+	}
+	free(order);
+}
+
+static void indexing_fini(indexing *x)
+{
+	free(x->lead);
+	free(x->next);
+	free(x->claimed);
+}
+
 static int table_done(void *arg, size_t ti, MYSQL *m, dm_err *err)
 {
 	indexing *x = arg;
 	const dm_plan *p = &x->f->plan;
-	const dm_table *t = &p->tables[ti];
-	size_t lead = ti;
-	for (size_t j = p->ntables; j-- > 0;) {
-		const dm_table *u = &p->tables[j];
-		if (!same_target(u, t))
-			continue;
-		if (atomic_load(&u->chunks_done) < u->nchunks)
+	size_t lead = x->lead[ti];
+	for (size_t j = lead; j < p->ntables; j = x->next[j])
+		if (atomic_load(&p->tables[j].chunks_done) < p->tables[j].nchunks)
 			return 0;
-		lead = j;
-	}
 	if (atomic_exchange(&x->claimed[lead], true))
 		return 0;
+	const dm_table *t = &p->tables[lead];
 	return dm_defer_apply(x->ck, m, t->tschema, t->tname, x->f->log, err);
 }
 
@@ -494,10 +529,7 @@ static int add_remaining_indexes(indexing *x, MYSQL *down, dm_err *err)
 {
 	const dm_plan *p = &x->f->plan;
 	for (size_t i = 0; i < p->ntables; i++) {
-		bool first = true;
-		for (size_t j = 0; j < i && first; j++)
-			first = !same_target(&p->tables[j], &p->tables[i]);
-		if (!first || atomic_load(&x->claimed[i]))
+		if (x->lead[i] != i || atomic_load(&x->claimed[i]))
 			continue;
 		if (dm_defer_apply(x->ck, down, p->tables[i].tschema, p->tables[i].tname, x->f->log,
 		                   err) < 0)
@@ -634,14 +666,14 @@ int dm_full_run(dm_full *f, dm_err *err)
 	                   .cancel = &f->cancel,
 	                   .on_progress = log_progress,
 	                   .progress_arg = f};
-	indexing x = {
-	        .f = f, .ck = &ck, .claimed = dm_xcalloc(f->plan.ntables + 1, sizeof(atomic_bool))};
+	indexing x;
+	indexing_init(&x, f, &ck);
 	co.on_table_done = table_done;
 	co.table_done_arg = &x;
 	int copied = dm_copy_run(&co, err);
 	if (copied == 0)
 		copied = finish(f, &x, &down, err);
-	free(x.claimed);
+	indexing_fini(&x);
 	if (copied < 0)
 		goto out;
 	atomic_store(&f->copy_ended_ms, dm_clock_mono_ms());

@@ -56,19 +56,28 @@ static int64_t chunk_estimate(const dm_table *t)
 	return t->nchunks > 0 ? t->est_bytes / t->nchunks : t->est_bytes;
 }
 
+/* Largest estimated chunk first; equal ones in plan order (the tables
+ * are one array, so their addresses are in plan order). */
+static int by_chunk_estimate(const void *a, const void *b)
+{
+	const dm_table *x = *(const dm_table *const *)a, *y = *(const dm_table *const *)b;
+	int64_t ex = chunk_estimate(x), ey = chunk_estimate(y);
+	if (ex != ey)
+		return ex > ey ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
 void dm_plan_order(dm_plan *p)
 {
 	if (p->nchunks < 2 || p->ntables < 2)
 		return;
-	/* rank of each table: by estimated chunk size, largest first; equal
-	 * ones keep their order */
-	size_t *rank = dm_xcalloc(p->ntables, sizeof(*rank));
+	const dm_table **order = dm_xcalloc(p->ntables, sizeof(*order));
 	for (size_t i = 0; i < p->ntables; i++)
-		for (size_t j = 0; j < p->ntables; j++) {
-			int64_t a = chunk_estimate(&p->tables[j]),
-			        b = chunk_estimate(&p->tables[i]);
-			rank[i] += a > b || (a == b && j < i);
-		}
+		order[i] = &p->tables[i];
+	qsort(order, p->ntables, sizeof(*order), by_chunk_estimate);
+	size_t *rank = dm_xcalloc(p->ntables, sizeof(*rank));
+	for (size_t r = 0; r < p->ntables; r++)
+		rank[order[r] - p->tables] = r;
 	/* a stable counting sort of the chunks by their table's rank */
 	size_t *start = dm_xcalloc(p->ntables + 1, sizeof(*start));
 	for (size_t i = 0; i < p->nchunks; i++)
@@ -80,6 +89,7 @@ void dm_plan_order(dm_plan *p)
 		out[start[rank[p->chunks[i].table]]++] = p->chunks[i];
 	free(p->chunks);
 	p->chunks = out;
+	free(order);
 	free(rank);
 	free(start);
 }

@@ -69,13 +69,13 @@ step 'source created over TLS' eval 'ctl operate-source create source.yaml >src.
 step 'start-task (full)' ctl start-task task.yaml
 step 'the full task finishes' eventually 60 '"stage":"Finished"' ctl query-status t1
 step 'query-status shows the copy: 100%, rows and tables' \
-	eventually 5 '"unit":"Load".*"progress":"100.00%".*"metaBinlog":"\([a-z0-9_.-]+\.[0-9]+,[0-9]+\)".*"tablesTotal":10,"tablesFinished":10,"rows":25030,' ctl query-status t1
+	eventually 5 '"unit":"Load".*"progress":"100.00%".*"metaBinlog":"\([a-z0-9_.-]+\.[0-9]+,[0-9]+\)".*"tablesTotal":12,"tablesFinished":12,"rows":25034,' ctl query-status t1
 
-for t in t_int t_num t_str t_time t_geo t_ckey t_big; do
+for t in t_int t_num t_str t_time t_geo t_ckey t_big t_par t_chi; do
 	step "$t: target equals source row by row" same "shop.$t" "shop_copy.$t" 1
 done
 step 't_nokey (no key, duplicate rows) equals' same shop.t_nokey shop_copy.t_nokey '1,2'
-for t in t_int t_num t_str t_time t_geo t_ckey t_big t_nokey; do
+for t in t_int t_num t_str t_time t_geo t_ckey t_big t_nokey t_par t_chi; do
 	step "$t: the target's definition equals the source's, indexes included" same_ddl "shop.$t" "shop_copy.$t"
 done
 step 'merged.orders has the shards definition, its index added once' same_ddl shard_a.orders_01 merged.orders

@@ -74,6 +74,13 @@ CREATE TABLE t_ckey (
 -- many rows, several chunks
 CREATE TABLE t_big (id BIGINT PRIMARY KEY, pad VARCHAR(100), n INT, KEY (n), KEY pn (pad(10), n));
 
+-- a foreign key to a plain index: neither table's keys are put off
+CREATE TABLE t_par (id INT PRIMARY KEY, code INT, KEY code (code));
+CREATE TABLE t_chi (id INT PRIMARY KEY, pcode INT, KEY pcode (pcode),
+  CONSTRAINT fk_code FOREIGN KEY (pcode) REFERENCES t_par (code));
+INSERT INTO t_par VALUES (1, 10), (2, 20);
+INSERT INTO t_chi VALUES (1, 10), (2, 20);
+
 CREATE VIEW v_big AS SELECT id, n FROM shop.t_big WHERE n < 10;
 
 -- ignored by the block-allow-list
