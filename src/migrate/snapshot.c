@@ -48,18 +48,27 @@ static bool is_mariadb(MYSQL *m)
 	return v && strcasestr(v, "mariadb") != NULL;
 }
 
-/* SHOW MASTER STATUS and the GTID set, on a connection that holds a lock
- * (or for `none`, on any). */
-static int master_status(MYSQL *m, dm_snapshot *out, dm_err *err)
+/* The server's binlog position now (SHOW MASTER STATUS); *file is malloc'd. */
+static int position_now(MYSQL *m, char **file, uint64_t *pos, dm_err *err)
 {
 	MYSQL_RES *res;
 	if (dm_mysql_store(m, "SHOW MASTER STATUS", &res, err) < 0)
 		return -1;
 	MYSQL_ROW row = mysql_fetch_row(res);
-	free(out->binlog_name);
-	out->binlog_name = dm_xstrdup(row && row[0] ? row[0] : "");
-	out->binlog_pos = row && row[1] ? strtoull(row[1], NULL, 10) : 0;
+	*file = dm_xstrdup(row && row[0] ? row[0] : "");
+	*pos = row && row[1] ? strtoull(row[1], NULL, 10) : 0;
 	mysql_free_result(res);
+	return 0;
+}
+
+/* SHOW MASTER STATUS and the GTID set, on a connection that holds a lock
+ * (or for `none`, on any). */
+static int master_status(MYSQL *m, dm_snapshot *out, dm_err *err)
+{
+	free(out->binlog_name);
+	out->binlog_name = NULL;
+	if (position_now(m, &out->binlog_name, &out->binlog_pos, err) < 0)
+		return -1;
 	char *gtid = NULL;
 	if (dm_mysql_query_value(m,
 	                         is_mariadb(m) ? "SELECT @@GLOBAL.gtid_binlog_pos"
@@ -149,19 +158,6 @@ static int snapshot_status(MYSQL *m, char **file, uint64_t *pos, dm_err *err)
 		return dm_err_set(err, DM_EINVAL,
 		                  "the upstream has no Binlog_snapshot_file status (not MariaDB?); "
 		                  "use consistency flush or lock");
-	return 0;
-}
-
-/* The binlog position of the server now, or -1. */
-static int position_now(MYSQL *m, char **file, uint64_t *pos, dm_err *err)
-{
-	MYSQL_RES *res;
-	if (dm_mysql_store(m, "SHOW MASTER STATUS", &res, err) < 0)
-		return -1;
-	MYSQL_ROW row = mysql_fetch_row(res);
-	*file = dm_xstrdup(row && row[0] ? row[0] : "");
-	*pos = row && row[1] ? strtoull(row[1], NULL, 10) : 0;
-	mysql_free_result(res);
 	return 0;
 }
 
