@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct dm_buf {
 	char *data; /* NUL-terminated; NULL until the first append */
@@ -23,6 +24,9 @@ void dm_buf_puts(dm_buf *b, const char *s);
 void dm_buf_putc(dm_buf *b, char c);
 void dm_buf_printf(dm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dm_buf_vprintf(dm_buf *b, const char *fmt, va_list ap);
+/* Decimal, as printf's %lld / %llu would write them, without printf. */
+void dm_buf_put_i64(dm_buf *b, int64_t v);
+void dm_buf_put_u64(dm_buf *b, uint64_t v);
 /* Empties the buffer, keeping its memory. */
 void dm_buf_reset(dm_buf *b);
 /* Returns the contents as a malloc'd string the caller frees (never NULL,

@@ -60,11 +60,14 @@ static void deadline(struct timespec *ts, int64_t ms)
 static int wait_for(dm_queue *q, pthread_cond_t *cv, bool (*ready)(dm_queue *), int64_t timeout_ms)
 {
 	struct timespec ts;
-	if (timeout_ms > 0)
-		deadline(&ts, timeout_ms);
+	bool have_deadline = false; /* read the clock only when waiting */
 	while (!ready(q) && !q->closed) {
 		if (timeout_ms == 0)
 			return DM_QUEUE_TIMEOUT;
+		if (timeout_ms > 0 && !have_deadline) {
+			deadline(&ts, timeout_ms);
+			have_deadline = true;
+		}
 		if (timeout_ms < 0) {
 			pthread_cond_wait(cv, &q->mu);
 		} else if (pthread_cond_timedwait(cv, &q->mu, &ts) == ETIMEDOUT) {

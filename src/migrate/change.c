@@ -41,11 +41,14 @@ dm_rowchange *dm_rowchange_new(int op, const dm_tinfo *t, char **before, char **
 		bytes += before && before[i] ? strlen(before[i]) + 1 : 0;
 		bytes += after && after[i] ? strlen(after[i]) + 1 : 0;
 	}
-	dm_rowchange *c = dm_xcalloc(1, bytes);
+	/* not calloc: only the slots need zeroing, not the (long) values */
+	dm_rowchange *c = dm_xmalloc(bytes);
 	c->op = op;
 	c->t = t;
+	c->before = c->after = NULL;
 	c->size = bytes;
 	char **slots = (char **)(c + 1);
+	memset(slots, 0, 2 * n * sizeof(char *));
 	char *p = (char *)(slots + 2 * n);
 	char **src[2] = {before, after};
 	char ***dst[2] = {&c->before, &c->after};

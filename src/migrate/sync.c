@@ -117,10 +117,17 @@ void dm_sync_free(dm_sync *s)
  * columns line up with the target's. */
 typedef struct binding {
 	dm_tmap *m;
-	const dm_tinfo *t; /* NULL: filtered out */
-	int *to;           /* binlog column -> target column, -1: none */
-	bool drop[4];      /* by DM_CH_*: the binlog filters drop these changes */
+	const dm_tinfo *t;  /* NULL: filtered out */
+	int *to;            /* binlog column -> target column, -1: none */
+	bool drop[4];       /* by DM_CH_*: the binlog filters drop these changes */
+	unsigned char *raw; /* the TABLE_MAP's body: a repeat of it reuses all this */
+	size_t rawlen;
 } binding;
+
+/* Table maps kept from one transaction to the next (every DDL or other
+ * statement forgets them); past this many they go at the next commit, so
+ * that looking one up stays a short scan. */
+#define MAP_CACHE 64
 
 typedef struct run {
 	dm_sync *s;
@@ -142,6 +149,11 @@ typedef struct run {
 	bool pos_exact;
 	bool transient; /* why the run ended: worth retrying */
 	char *gtid_text;
+	/* on_rows' scratch, kept between events: ncols_cap columns */
+	dm_buf lit;
+	size_t *off[2];
+	char **img[2];
+	size_t ncols_cap;
 } run_t;
 
 static void clear_maps(run_t *r)
@@ -149,6 +161,7 @@ static void clear_maps(run_t *r)
 	for (size_t i = 0; i < r->nmaps; i++) {
 		dm_tmap_free(r->maps[i].m);
 		free(r->maps[i].to);
+		free(r->maps[i].raw);
 	}
 	r->nmaps = 0;
 }
@@ -201,13 +214,20 @@ static int bind_columns(binding *b, dm_err *err)
 
 static int on_table_map(run_t *r, const MARIADB_RPL_EVENT *ev, dm_err *err)
 {
+	const unsigned char *raw = NULL;
+	size_t rawlen = 0;
+	bool have_raw = dm_binlog_event_body(r->bl, ev, &raw, &rawlen);
+	binding *old = find_map(r, ev->event.table_map.table_id);
+	if (old && have_raw && old->raw && old->rawlen == rawlen &&
+	    memcmp(old->raw, raw, rawlen) == 0)
+		return 0;
 	dm_tmap *m;
 	if (dm_tmap_from_event(ev, &m, err) < 0)
 		return -1;
-	binding *old = find_map(r, m->table_id);
 	if (old) {
 		dm_tmap_free(old->m);
 		free(old->to);
+		free(old->raw);
 		*old = r->maps[--r->nmaps];
 	}
 	if (r->nmaps == r->capmaps) {
@@ -216,6 +236,11 @@ static int on_table_map(run_t *r, const MARIADB_RPL_EVENT *ev, dm_err *err)
 	}
 	binding *b = &r->maps[r->nmaps++];
 	*b = (binding){.m = m};
+	if (have_raw) {
+		b->raw = dm_xmalloc(rawlen ? rawlen : 1);
+		memcpy(b->raw, raw, rawlen);
+		b->rawlen = rawlen;
+	}
 	if (!dm_rules_table_allowed(r->s->o.rules, m->schema, m->table))
 		return 0;
 	static const char *const events[4] = {"", "insert", "update", "delete"};
@@ -227,9 +252,13 @@ static int on_table_map(run_t *r, const MARIADB_RPL_EVENT *ev, dm_err *err)
 	int rc = dm_schema_get(r->schema, r->down, ts, tt, &b->t, err);
 	free(ts);
 	free(tt);
-	if (rc < 0)
+	if (rc < 0 || bind_columns(b, err) < 0) {
+		/* not to be reused: the next map of the table tries again */
+		free(b->raw);
+		b->raw = NULL;
 		return -1;
-	return bind_columns(b, err);
+	}
+	return 0;
 }
 
 /* A row's literals are rendered into one scratch buffer (each ends with
@@ -238,7 +267,7 @@ typedef struct rows_ctx {
 	run_t *r;
 	binding *b;
 	int op;
-	dm_buf lit;
+	dm_buf *lit;    /* the run's */
 	size_t *off[2]; /* per target column: where its literal starts, or NONE */
 	char **img[2];
 } rows_ctx;
@@ -255,9 +284,9 @@ static void render(rows_ctx *x, int which, const dm_row *row)
 		const dm_value *v = &row->v[i];
 		if (!v->present)
 			continue;
-		off[b->to[i]] = x->lit.len;
-		dm_value_sql(&x->lit, &b->m->cols[i], v);
-		dm_buf_putc(&x->lit, '\0');
+		off[b->to[i]] = x->lit->len;
+		dm_value_sql(x->lit, &b->m->cols[i], v);
+		dm_buf_putc(x->lit, '\0');
 	}
 }
 
@@ -265,14 +294,15 @@ static void render(rows_ctx *x, int which, const dm_row *row)
 static char **resolve(rows_ctx *x, int which)
 {
 	for (size_t j = 0; j < x->b->t->ncols; j++)
-		x->img[which][j] = x->off[which][j] == NONE ? NULL : x->lit.data + x->off[which][j];
+		x->img[which][j] =
+		        x->off[which][j] == NONE ? NULL : x->lit->data + x->off[which][j];
 	return x->img[which];
 }
 
 static int on_row(void *arg, const dm_row *before, const dm_row *after)
 {
 	rows_ctx *x = arg;
-	dm_buf_reset(&x->lit);
+	dm_buf_reset(x->lit);
 	if (before)
 		render(x, 0, before);
 	if (after)
@@ -295,23 +325,25 @@ static int on_rows(run_t *r, const MARIADB_RPL_EVENT *ev, int op, dm_err *err)
 		return 0;
 	if (!dm_dispatch_in_txn(r->d))
 		return dm_err_set(err, DM_EINVAL, "row changes outside a transaction");
-	rows_ctx x = {.r = r, .b = b, .op = op};
-	dm_buf_init(&x.lit);
 	size_t n = b->t->ncols + 1;
-	for (int k = 0; k < 2; k++) {
-		x.off[k] = dm_xcalloc(n, sizeof(size_t));
-		x.img[k] = dm_xcalloc(n, sizeof(char *));
+	if (r->ncols_cap < n) {
+		r->ncols_cap = n;
+		for (int k = 0; k < 2; k++) {
+			r->off[k] = dm_xrealloc(r->off[k], n * sizeof(size_t));
+			r->img[k] = dm_xrealloc(r->img[k], n * sizeof(char *));
+		}
 	}
+	rows_ctx x = {.r = r,
+	              .b = b,
+	              .op = op,
+	              .lit = &r->lit,
+	              .off = {r->off[0], r->off[1]},
+	              .img = {r->img[0], r->img[1]}};
 	err->msg[0] = '\0';
 	/* a non-zero from on_row (the dispatcher stopped) comes back as is */
 	int rc = dm_rows_decode(b->m, ev, on_row, &x, err);
 	if (rc != 0 && err->msg[0] == '\0')
 		rc = dm_err_set(err, DM_ECONFLICT, "stopped");
-	dm_buf_fini(&x.lit);
-	for (int k = 0; k < 2; k++) {
-		free(x.off[k]);
-		free(x.img[k]);
-	}
 	return rc;
 }
 
@@ -338,7 +370,8 @@ static int end_txn(run_t *r, dm_err *err)
 	dm_binpos_set(&tp->end, dm_binlog_file(r->bl), dm_binlog_pos(r->bl), r->gtid_text);
 	r->pos_exact = true;
 	atomic_fetch_add(&r->s->txns, 1);
-	clear_maps(r);
+	if (r->nmaps > MAP_CACHE)
+		clear_maps(r);
 	r->standalone = false;
 	if (dm_dispatch_commit(r->d) < 0)
 		return dm_err_set(err, DM_ECONFLICT, "stopped");
@@ -420,6 +453,8 @@ static int on_query(run_t *r, const MARIADB_RPL_EVENT *ev, uint64_t start, dm_er
 		clear_maps(r);
 		return 0;
 	}
+	/* a DDL may change what a table id stands for, or the target's table */
+	clear_maps(r);
 	bool own_txn = r->standalone || !dm_dispatch_in_txn(r->d);
 	if (!dm_dispatch_in_txn(r->d))
 		begin_txn(r, start);
@@ -677,6 +712,7 @@ static uint32_t server_id_of(const dm_sync *s)
 static int run_once(dm_sync *s, bool *transient, dm_err *err)
 {
 	run_t r = {.s = s, .nap = s->o.workers};
+	dm_buf_init(&r.lit);
 	MYSQL *coord = NULL;
 	dm_binpos start;
 	dm_binpos_init(&start);
@@ -764,6 +800,11 @@ out:
 	clear_maps(&r);
 	free(r.maps);
 	free(r.gtid_text);
+	dm_buf_fini(&r.lit);
+	for (int k = 0; k < 2; k++) {
+		free(r.off[k]);
+		free(r.img[k]);
+	}
 	dm_schema_free(r.schema);
 	void *p;
 	while (dm_queue_pop(r.acks, &p, 0) == DM_QUEUE_OK)

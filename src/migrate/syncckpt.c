@@ -7,11 +7,18 @@
 #include "mysql/conn.h"
 #include "mysql/sql.h"
 
+static unsigned long long file_seq(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot ? strtoull(dot + 1, NULL, 10) : 0;
+}
+
 void dm_binpos_init(dm_binpos *p)
 {
 	p->name = dm_xstrdup("");
 	p->pos = 0;
 	p->gtid = dm_xstrdup("");
+	p->seq = 0;
 }
 
 void dm_binpos_fini(dm_binpos *p)
@@ -29,6 +36,7 @@ void dm_binpos_set(dm_binpos *p, const char *name, uint64_t pos, const char *gti
 	p->name = n;
 	p->gtid = g;
 	p->pos = pos;
+	p->seq = file_seq(n);
 }
 
 void dm_binpos_copy(dm_binpos *dst, const dm_binpos *src)
@@ -36,17 +44,10 @@ void dm_binpos_copy(dm_binpos *dst, const dm_binpos *src)
 	dm_binpos_set(dst, src->name, src->pos, src->gtid);
 }
 
-static unsigned long long file_seq(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	return dot ? strtoull(dot + 1, NULL, 10) : 0;
-}
-
 int dm_binpos_cmp(const dm_binpos *a, const dm_binpos *b)
 {
-	unsigned long long fa = file_seq(a->name), fb = file_seq(b->name);
-	if (fa != fb)
-		return fa < fb ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
 	if (a->pos != b->pos)
 		return a->pos < b->pos ? -1 : 1;
 	return 0;

@@ -29,6 +29,9 @@ typedef struct dm_binpos {
 	char *name; /* binlog file; "" when unknown */
 	uint64_t pos;
 	char *gtid; /* GTID set after the position; "" when unknown */
+	/* name's sequence number (binlog.000042: 42), read once for
+	 * dm_binpos_cmp, which appliers call for every row */
+	unsigned long long seq;
 } dm_binpos;
 
 void dm_binpos_init(dm_binpos *p);

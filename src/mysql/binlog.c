@@ -395,6 +395,18 @@ bool dm_binlog_error_transient(const dm_binlog *b)
 	return b->transient;
 }
 
+bool dm_binlog_event_body(const dm_binlog *b, const MARIADB_RPL_EVENT *ev,
+                          const unsigned char **body, size_t *len)
+{
+	size_t crc = b->crc ? 4 : 0, hdr = 19;
+	if (ev->raw_data == NULL || ev->raw_data_ofs > ev->raw_data_size ||
+	    ev->raw_data_size - ev->raw_data_ofs < hdr + crc)
+		return false;
+	*body = ev->raw_data + ev->raw_data_ofs + hdr;
+	*len = ev->raw_data_size - ev->raw_data_ofs - hdr - crc;
+	return true;
+}
+
 const char *dm_binlog_file(const dm_binlog *b)
 {
 	return b->file;

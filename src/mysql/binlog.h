@@ -80,6 +80,12 @@ int dm_binlog_next(dm_binlog *b, MARIADB_RPL_EVENT **ev, dm_err *err);
  * server id, missing privilege). */
 bool dm_binlog_error_transient(const dm_binlog *b);
 
+/* The bytes of ev after its common header, without the checksum: what
+ * tells two TABLE_MAPs of one table apart. False when Connector/C kept
+ * no raw event. Valid until the next dm_binlog_next. */
+bool dm_binlog_event_body(const dm_binlog *b, const MARIADB_RPL_EVENT *ev,
+                          const unsigned char **body, size_t *len);
+
 /* The binlog file the last returned event came from (set by ROTATE
  * events, the first of which the server sends before anything else; ""
  * until then), and the end position of the last returned event, i.e.

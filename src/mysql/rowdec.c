@@ -325,6 +325,7 @@ int dm_tmap_from_event(const MARIADB_RPL_EVENT *ev, dm_tmap **out, dm_err *err)
 		goto out;
 	}
 	t->cols = dm_xcalloc(t->ncols, sizeof(*t->cols));
+	t->vals = dm_xcalloc(2 * (size_t)t->ncols, sizeof(*t->vals));
 	const unsigned char *types = (const unsigned char *)tm->column_types.str;
 	const unsigned char *m = (const unsigned char *)tm->metadata.str;
 	size_t mlen = tm->metadata.length, mo = 0;
@@ -374,6 +375,7 @@ void dm_tmap_free(dm_tmap *t)
 	for (uint32_t i = 0; t->cols != NULL && i < t->ncols; i++)
 		free(t->cols[i].name);
 	free(t->cols);
+	free(t->vals);
 	free(t->schema);
 	free(t->table);
 	free(t);
@@ -528,8 +530,8 @@ int dm_rows_decode(const dm_tmap *t, const MARIADB_RPL_EVENT *ev, dm_rows_cb cb,
                    dm_err *err)
 {
 	rows_ctx x = {.t = t};
-	dm_row before = {t->ncols, dm_xcalloc(t->ncols, sizeof(dm_value))};
-	dm_row after = {t->ncols, dm_xcalloc(t->ncols, sizeof(dm_value))};
+	dm_row before = {t->ncols, t->vals};
+	dm_row after = {t->ncols, t->vals + t->ncols};
 	dm_err e;
 	dm_err_clear(&e);
 	int rc = decode(&x, ev, cb, arg, &before, &after, &e);
@@ -539,8 +541,6 @@ int dm_rows_decode(const dm_tmap *t, const MARIADB_RPL_EVENT *ev, dm_rows_cb cb,
 	}
 	dm_scratch_clear(&x.scratch);
 	free(x.scratch.items);
-	free(before.v);
-	free(after.v);
 	return rc;
 }
 

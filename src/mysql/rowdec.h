@@ -70,6 +70,9 @@ typedef struct dm_tmap {
 	dm_tcol *cols;
 	bool has_names;      /* every column has a name */
 	bool has_signedness; /* integer signedness came with the table map */
+	/* dm_rows_decode's images (2 * ncols values), kept with the map so
+	 * that the rows events of a cached map allocate nothing */
+	struct dm_value *vals;
 } dm_tmap;
 
 /* Deep copy of a TABLE_MAP event (it survives the event). DM_EINVAL for

@@ -418,11 +418,11 @@ void dm_value_sql(dm_buf *out, const dm_tcol *col, const dm_value *v)
 	}
 	switch (v->kind) {
 	case DM_V_NULL: dm_buf_puts(out, "NULL"); break;
-	case DM_V_INT: dm_buf_printf(out, "%lld", (long long)v->i); break;
+	case DM_V_INT: dm_buf_put_i64(out, v->i); break;
 	case DM_V_UINT:
 	case DM_V_BIT:
 	case DM_V_ENUM:
-	case DM_V_SET: dm_buf_printf(out, "%llu", (unsigned long long)v->u); break;
+	case DM_V_SET: dm_buf_put_u64(out, v->u); break;
 	/* 17 digits identify a double exactly; a float widens to double
 	 * without loss, so both round-trip and compare equal. */
 	case DM_V_DOUBLE: dm_buf_printf(out, "%.17g", v->d); break;

@@ -44,6 +44,44 @@ static void test_buf_grows_and_detaches(void **state)
 	dm_buf_fini(&b);
 }
 
+/* A piece longer than the room left (and than the first guess) is
+ * formatted again after growing, with nothing lost around it. */
+static void test_buf_printf_long_piece(void **state)
+{
+	(void)state;
+	dm_buf b;
+	dm_buf_init(&b);
+	char big[1000];
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	dm_buf_puts(&b, "ab");
+	dm_buf_printf(&b, "<%s>", big);
+	dm_buf_printf(&b, "%s", "");
+	dm_buf_printf(&b, "%d", 7);
+	assert_int_equal(b.len, 2 + 1 + 999 + 1 + 1);
+	assert_memory_equal(b.data, "ab<yy", 5);
+	assert_string_equal(b.data + b.len - 3, "y>7");
+	dm_buf_fini(&b);
+}
+
+static void test_buf_integers(void **state)
+{
+	(void)state;
+	dm_buf b;
+	dm_buf_init(&b);
+	int64_t s[] = {0, -1, 9, -10, INT64_MAX, INT64_MIN};
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		dm_buf_put_i64(&b, s[i]);
+		dm_buf_putc(&b, ' ');
+	}
+	dm_buf_put_u64(&b, 0);
+	dm_buf_putc(&b, ' ');
+	dm_buf_put_u64(&b, UINT64_MAX);
+	assert_string_equal(dm_buf_str(&b), "0 -1 9 -10 9223372036854775807 -9223372036854775808 0 "
+	                                    "18446744073709551615");
+	dm_buf_fini(&b);
+}
+
 static void test_asprintf(void **state)
 {
 	(void)state;
@@ -57,6 +95,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_err_set_and_prefix),
 	        cmocka_unit_test(test_buf_grows_and_detaches),
+	        cmocka_unit_test(test_buf_printf_long_piece),
+	        cmocka_unit_test(test_buf_integers),
 	        cmocka_unit_test(test_asprintf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
