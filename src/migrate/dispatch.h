@@ -13,8 +13,8 @@
  * (binlog_row_image MINIMAL) might collide with any row: its transaction
  * goes to one applier between two flushes. Transactions of more than
  * DM_DISPATCH_HOLD changes are streamed to applier 0 between two flushes
- * instead of held. Every 2000 transactions, or when the key map grows past
- * its bound, it flushes too.
+ * instead of held. Every 20,000 transactions, or when the key map grows
+ * past its bound, it flushes too.
  *
  * Single-threaded: the stream reader calls everything. */
 #ifndef DM_MIGRATE_DISPATCH_H
