@@ -322,6 +322,18 @@ static int fetch_error(dm_binlog *b, int64_t waited_ms, dm_err *err)
 	return rc;
 }
 
+bool dm_binlog_event_body(const dm_binlog *b, const MARIADB_RPL_EVENT *ev,
+                          const unsigned char **body, size_t *len)
+{
+	size_t crc = b->crc ? 4 : 0, hdr = 19;
+	if (ev->raw_data == NULL || ev->raw_data_ofs > ev->raw_data_size ||
+	    ev->raw_data_size - ev->raw_data_ofs < hdr + crc)
+		return false;
+	*body = ev->raw_data + ev->raw_data_ofs + hdr;
+	*len = ev->raw_data_size - ev->raw_data_ofs - hdr - crc;
+	return true;
+}
+
 /* Connector/C 3.3 reads a ROTATE's position from after its post-header
  * once it knows the post-header length (after the first format
  * description), i.e. from the file name: every ROTATE is read again here
@@ -329,21 +341,19 @@ static int fetch_error(dm_binlog *b, int64_t waited_ms, dm_err *err)
  * the event is corrected in place for the caller. */
 static int parse_rotate(dm_binlog *b, MARIADB_RPL_EVENT *e, dm_err *err)
 {
-	size_t crc = b->crc ? 4 : 0, hdr = 19 + 8;
-	if (e->raw_data == NULL || e->raw_data_ofs > e->raw_data_size ||
-	    e->raw_data_size - e->raw_data_ofs < hdr + crc + 1)
+	const unsigned char *p;
+	size_t n;
+	if (!dm_binlog_event_body(b, e, &p, &n) || n < 8 + 1)
 		return dm_err_set(err, DM_EINVAL,
 		                  "%s: the upstream sent a ROTATE event too short "
 		                  "to name a file",
 		                  b->link);
-	const unsigned char *p = e->raw_data + e->raw_data_ofs;
-	size_t n = e->raw_data_size - e->raw_data_ofs - hdr - crc;
 	uint64_t pos = 0;
 	for (int i = 7; i >= 0; i--)
-		pos = pos << 8 | p[19 + i];
+		pos = pos << 8 | p[i];
 	e->event.rotate.position = pos;
-	e->event.rotate.filename.str = (char *)(p + hdr);
-	e->event.rotate.filename.length = n;
+	e->event.rotate.filename.str = (char *)(p + 8);
+	e->event.rotate.filename.length = n - 8;
 	return 0;
 }
 
@@ -393,18 +403,6 @@ int dm_binlog_next(dm_binlog *b, MARIADB_RPL_EVENT **ev, dm_err *err)
 bool dm_binlog_error_transient(const dm_binlog *b)
 {
 	return b->transient;
-}
-
-bool dm_binlog_event_body(const dm_binlog *b, const MARIADB_RPL_EVENT *ev,
-                          const unsigned char **body, size_t *len)
-{
-	size_t crc = b->crc ? 4 : 0, hdr = 19;
-	if (ev->raw_data == NULL || ev->raw_data_ofs > ev->raw_data_size ||
-	    ev->raw_data_size - ev->raw_data_ofs < hdr + crc)
-		return false;
-	*body = ev->raw_data + ev->raw_data_ofs + hdr;
-	*len = ev->raw_data_size - ev->raw_data_ofs - hdr - crc;
-	return true;
 }
 
 const char *dm_binlog_file(const dm_binlog *b)
