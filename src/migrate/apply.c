@@ -101,8 +101,7 @@ static int connect_target(dm_applier *a, dm_err *err)
 	if (dm_copy_connect_writer(a->o.target, "target", false,
 	                           CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS, &a->m, err) < 0)
 		return -1;
-	const char *v = mysql_get_server_info(a->m);
-	a->tvc = v && strcasestr(v, "mariadb") && mysql_get_server_version(a->m) >= 100303;
+	a->tvc = dm_mysql_is_mariadb(a->m) && mysql_get_server_version(a->m) >= 100303;
 	return 0;
 }
 

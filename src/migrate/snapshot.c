@@ -42,12 +42,6 @@ static int connect_reader(const dm_db_config *src, const char *what, MYSQL **ret
 	return 0;
 }
 
-static bool is_mariadb(MYSQL *m)
-{
-	const char *v = mysql_get_server_info(m);
-	return v && strcasestr(v, "mariadb") != NULL;
-}
-
 /* The server's binlog position now (SHOW MASTER STATUS); *file is malloc'd. */
 static int position_now(MYSQL *m, char **file, uint64_t *pos, dm_err *err)
 {
@@ -71,8 +65,8 @@ static int master_status(MYSQL *m, dm_snapshot *out, dm_err *err)
 		return -1;
 	char *gtid = NULL;
 	if (dm_mysql_query_value(m,
-	                         is_mariadb(m) ? "SELECT @@GLOBAL.gtid_binlog_pos"
-	                                       : "SELECT @@GLOBAL.gtid_executed",
+	                         dm_mysql_is_mariadb(m) ? "SELECT @@GLOBAL.gtid_binlog_pos"
+	                                                : "SELECT @@GLOBAL.gtid_executed",
 	                         &gtid, err) < 0)
 		return -1;
 	free(out->binlog_gtid);
@@ -287,7 +281,7 @@ int dm_snapshot_open(MYSQL *coord, const dm_db_config *src, const char *what, co
 		rc = lock_free(readers, n, out, log, err);
 	} else {
 		rc = -1;
-		if (is_mariadb(coord)) {
+		if (dm_mysql_is_mariadb(coord)) {
 			out->consistency = "snapshot";
 			rc = lock_free(readers, n, out, log, err);
 			if (rc < 0) {

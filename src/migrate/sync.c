@@ -149,7 +149,9 @@ typedef struct run {
 	bool pos_exact;
 	bool transient; /* why the run ended: worth retrying */
 	char *gtid_text;
-	/* on_rows' scratch, kept between events: ncols_cap columns */
+	/* on_rows' scratch, kept between events (ncols_cap columns): the
+	 * literals of a row, and per target column where its literal starts in
+	 * lit (or NONE), then a pointer to it */
 	dm_buf lit;
 	size_t *off[2];
 	char **img[2];
@@ -264,12 +266,9 @@ static int on_table_map(run_t *r, const MARIADB_RPL_EVENT *ev, dm_err *err)
 /* A row's literals are rendered into one scratch buffer (each ends with
  * a NUL) and copied once, into the dm_rowchange. */
 typedef struct rows_ctx {
-	run_t *r;
+	run_t *r; /* its lit, off and img are the scratch */
 	binding *b;
 	int op;
-	dm_buf *lit;    /* the run's */
-	size_t *off[2]; /* per target column: where its literal starts, or NONE */
-	char **img[2];
 } rows_ctx;
 
 #define NONE SIZE_MAX
@@ -277,16 +276,16 @@ typedef struct rows_ctx {
 static void render(rows_ctx *x, int which, const dm_row *row)
 {
 	const binding *b = x->b;
-	size_t *off = x->off[which];
+	size_t *off = x->r->off[which];
 	for (size_t j = 0; j < b->t->ncols; j++)
 		off[j] = NONE;
 	for (uint32_t i = 0; i < row->ncols && i < b->m->ncols; i++) {
 		const dm_value *v = &row->v[i];
 		if (!v->present)
 			continue;
-		off[b->to[i]] = x->lit->len;
-		dm_value_sql(x->lit, &b->m->cols[i], v);
-		dm_buf_putc(x->lit, '\0');
+		off[b->to[i]] = x->r->lit.len;
+		dm_value_sql(&x->r->lit, &b->m->cols[i], v);
+		dm_buf_putc(&x->r->lit, '\0');
 	}
 }
 
@@ -294,15 +293,15 @@ static void render(rows_ctx *x, int which, const dm_row *row)
 static char **resolve(rows_ctx *x, int which)
 {
 	for (size_t j = 0; j < x->b->t->ncols; j++)
-		x->img[which][j] =
-		        x->off[which][j] == NONE ? NULL : x->lit->data + x->off[which][j];
-	return x->img[which];
+		x->r->img[which][j] =
+		        x->r->off[which][j] == NONE ? NULL : x->r->lit.data + x->r->off[which][j];
+	return x->r->img[which];
 }
 
 static int on_row(void *arg, const dm_row *before, const dm_row *after)
 {
 	rows_ctx *x = arg;
-	dm_buf_reset(x->lit);
+	dm_buf_reset(&x->r->lit);
 	if (before)
 		render(x, 0, before);
 	if (after)
@@ -333,12 +332,7 @@ static int on_rows(run_t *r, const MARIADB_RPL_EVENT *ev, int op, dm_err *err)
 			r->img[k] = dm_xrealloc(r->img[k], n * sizeof(char *));
 		}
 	}
-	rows_ctx x = {.r = r,
-	              .b = b,
-	              .op = op,
-	              .lit = &r->lit,
-	              .off = {r->off[0], r->off[1]},
-	              .img = {r->img[0], r->img[1]}};
+	rows_ctx x = {.r = r, .b = b, .op = op};
 	err->msg[0] = '\0';
 	/* a non-zero from on_row (the dispatcher stopped) comes back as is */
 	int rc = dm_rows_decode(b->m, ev, on_row, &x, err);

@@ -820,6 +820,12 @@ int dm_mysql_store(MYSQL *m, const char *sql, MYSQL_RES **ret, dm_err *err)
 	return 0;
 }
 
+bool dm_mysql_is_mariadb(MYSQL *m)
+{
+	const char *v = mysql_get_server_info(m);
+	return v && strcasestr(v, "mariadb") != NULL;
+}
+
 bool dm_mysql_is_transient(unsigned int no)
 {
 	switch (no) {

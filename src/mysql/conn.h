@@ -92,6 +92,9 @@ int dm_mysql_error(MYSQL *m, const char *sql, dm_err *err);
  * server shutting down. */
 bool dm_mysql_is_transient(unsigned int mysql_errno);
 
+/* Whether the connected server is MariaDB (it says so in its version). */
+bool dm_mysql_is_mariadb(MYSQL *m);
+
 /* Whether the link is encrypted: true with the cipher ("TLS_AES_256_GCM_SHA384")
  * and protocol version ("TLSv1.3") copied out; false with both set to "".
  * Either buffer may be NULL. */

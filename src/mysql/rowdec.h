@@ -139,7 +139,8 @@ typedef int (*dm_rows_cb)(void *arg, const dm_row *before, const dm_row *after);
  * table id. DM_EINVAL when the event does not fit the table map
  * (truncated value, wrong column count) or holds a type not supported
  * (the message says which column). cb's non-zero return is passed on
- * without touching err. */
+ * without touching err. The images cb sees live in t->vals: one decode
+ * per map at a time. */
 int dm_rows_decode(const dm_tmap *t, const MARIADB_RPL_EVENT *ev, dm_rows_cb cb, void *arg,
                    dm_err *err);
 
