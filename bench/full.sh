@@ -176,7 +176,7 @@ YAML
 	local rss cpu scpu
 	scpu=$(server_cpu_since "$c0")
 	rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$WPID/status" 2>/dev/null)
-	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$WPID/stat" 2>/dev/null)
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$WPID/stat" 2>/dev/null)
 	if [[ $stage != Finished ]]; then
 		echo "the task did not finish (stages: ${stage:-none}); query-status:"
 		tail -c 3000 "$d/status.json"

@@ -235,7 +235,7 @@ reset_target() {
 server_cpu() { # "up down" CPU seconds of the two servers so far
 	local n
 	for n in up down; do
-		awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f ", ($14 + $15) / hz }' \
+		awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f ", ($14 + $15) / hz }' \
 			"/proc/$(cat "$T/$n/mysqld.pid")/stat"
 	done
 }
@@ -243,5 +243,5 @@ server_cpu_since() { # "up down" from server_cpu
 	local a b c d
 	read -r a b <<<"$1"
 	read -r c d <<<"$(server_cpu)"
-	echo "upstream $(calc %.1f "$c - $a"), target $(calc %.1f "$d - $b")"
+	echo "upstream $(calc %.2f "$c - $a"), target $(calc %.2f "$d - $b")"
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mysql/wire.h"
 #include "master/master.h"
 
 static void usage(FILE *out)
@@ -27,6 +28,10 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
+	if (dm_wire_init() < 0) {
+		fprintf(stderr, "dm-master: Connector/C could not be initialised\n");
+		return 1;
+	}
 	dm_master m;
 	dm_err err;
 	if (dm_master_init(&m, argc, argv, &err) < 0) {
@@ -38,5 +43,6 @@ int main(int argc, char **argv)
 		dm_log_error(m.log, "%s", err.msg);
 	dm_log_info(m.log, "dm-master stopped");
 	dm_master_fini(&m);
+	dm_wire_fini();
 	return rc < 0 ? 1 : 0;
 }

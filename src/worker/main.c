@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mysql/wire.h"
 #include "worker/worker.h"
 
 static void usage(FILE *out)
@@ -33,6 +34,10 @@ int main(int argc, char **argv)
 	 * mariadb_rpl_fetch was 4% of the worker's CPU in
 	 * bench/incremental.sh); tcache still serves the small sizes. */
 	mallopt(M_MXFAST, 0);
+	if (dm_wire_init() < 0) {
+		fprintf(stderr, "dm-worker: Connector/C could not be initialised\n");
+		return 1;
+	}
 	dm_worker w;
 	dm_err err;
 	if (dm_worker_init(&w, argc, argv, &err) < 0) {
@@ -44,5 +49,6 @@ int main(int argc, char **argv)
 		dm_log_error(w.log, "%s", err.msg);
 	dm_log_info(w.log, "dm-worker stopped");
 	dm_worker_fini(&w);
+	dm_wire_fini();
 	return rc < 0 ? 1 : 0;
 }

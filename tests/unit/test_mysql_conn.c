@@ -30,6 +30,7 @@
 #include "base/mem.h"
 #include "mysql/check.h"
 #include "mysql/conn.h"
+#include "mysql/wire.h"
 #include "tls/pki.h"
 
 #define PW_PLAIN "plain-Pw-71"
@@ -820,6 +821,50 @@ static void test_query(void **state)
 	dm_db_config_fini(&c);
 }
 
+/* dm_wire_init (run by main) widened Connector/C's network buffer, and
+ * a TLS link with it moves a large result whole. */
+static void test_wire(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(*mysql_get_parameters()->p_net_buffer_length, DM_WIRE_NET_BUFFER);
+	dm_db_config c;
+	dm_err err;
+	MYSQL *m = NULL;
+	cfg(&c, f, "tlsuser", PW_TLS);
+	set_file(&c.security.ca_file, f, "ca.pem");
+	if (dm_mysql_connect(&c, "source mysql-01", &m, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* 2,000 rows of 3,000 or 3,001 bytes: many buffers, many TLS records. */
+	assert_int_equal(dm_mysql_query(m, "SET SESSION max_recursive_iterations = 5000", &err), 0);
+	assert_int_equal(mysql_query(m,
+	                             "WITH RECURSIVE s(seq) AS (SELECT 1 UNION ALL SELECT seq + 1 "
+	                             "FROM s WHERE seq < 2000) SELECT seq, REPEAT(CHAR(65 + seq % "
+	                             "26), 3000 + seq % 2) FROM s"),
+	                 0);
+	MYSQL_RES *r = mysql_use_result(m);
+	assert_non_null(r);
+	MYSQL_ROW row;
+	long n = 0;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		n++;
+		unsigned long *len = mysql_fetch_lengths(r);
+		assert_int_equal(atol(row[0]), n);
+		assert_int_equal(len[1], 3000 + n % 2);
+		assert_int_equal(row[1][0], 'A' + n % 26);
+		assert_int_equal(row[1][len[1] - 1], 'A' + n % 26);
+	}
+	assert_int_equal(mysql_errno(m), 0);
+	assert_int_equal(n, 2000);
+	mysql_free_result(r);
+	/* and the link still takes queries afterwards */
+	char *v = NULL;
+	assert_int_equal(dm_mysql_query_value(m, "SELECT 'after'", &v, &err), 0);
+	assert_string_equal(v, "after");
+	free(v);
+	mysql_close(m);
+	dm_db_config_fini(&c);
+}
+
 static MYSQL *connect_repl(const struct fx *f, const char *user, const char *pw)
 {
 	dm_db_config c;
@@ -911,6 +956,10 @@ int main(void)
 		printf("SKIP: mariadbd / mariadb-install-db not installed\n");
 		return 77;
 	}
+	if (dm_wire_init() < 0) {
+		printf("dm_wire_init failed\n");
+		return 1;
+	}
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_none),
 	        cmocka_unit_test(test_ca_only),
@@ -926,8 +975,11 @@ int main(void)
 	        cmocka_unit_test(test_inline_pem),
 	        cmocka_unit_test(test_files_replaced),
 	        cmocka_unit_test(test_query),
+	        cmocka_unit_test(test_wire),
 	        cmocka_unit_test(test_check_source),
 	        cmocka_unit_test(test_check_source_fails),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	dm_wire_fini();
+	return rc;
 }
