@@ -2,7 +2,7 @@
  * buffer for small interactive queries; dm streams hundreds of megabytes
  * through each link (the full copy's readers and LOAD DATA writers, the
  * binlog reader). The measurements behind the size are in
- * docs/benchmarks.md ("Network buffer"). */
+ * docs/benchmarks.md ("Where the TLS cost comes from"). */
 #ifndef DM_MYSQL_WIRE_H
 #define DM_MYSQL_WIRE_H
 
