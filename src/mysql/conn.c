@@ -356,9 +356,17 @@ static void mat_init(tls_material *t, const dm_tls_settings *s)
 
 /* ---- options --------------------------------------------------------- */
 
-/* TLS 1.2 suites with forward secrecy and AEAD, as on dm's own links. TLS
- * 1.3 suites are all of that kind and stay at OpenSSL's defaults. */
+/* TLS 1.2 suites with forward secrecy and AEAD, as on dm's own links. */
 #define DM_MYSQL_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20"
+/* TLS 1.3 suites (all forward-secret AEAD), AES-128-GCM first: 16 % less
+ * CPU than OpenSSL's first choice, AES-256-GCM, for every byte of a copy
+ * (docs/benchmarks.md). Connector/C takes a single cipher string and
+ * OpenSSL reads it as TLS 1.3 suites as soon as it names one, leaving
+ * TLS 1.2 at OpenSSL's defaults (suites without forward secrecy among
+ * them). So a link is tried with TLS 1.3 alone first, and with TLS 1.2 and
+ * DM_MYSQL_TLS12_CIPHERS when that handshake fails. */
+#define DM_MYSQL_TLS13_SUITES                                                                      \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 /* Auth plugins that send a scramble or hash, or encrypt the password to the
  * server's RSA key, never the password itself. */
@@ -366,7 +374,15 @@ static void mat_init(tls_material *t, const dm_tls_settings *s)
 	"mysql_native_password,client_ed25519,caching_sha2_password,sha256_password,"              \
 	"auth_gssapi_client"
 
-static int set_options(MYSQL *m, const dm_db_config *c, const tls_material *t, bool use_tls)
+static bool min_tls13(const dm_db_config *c)
+{
+	const char *min = c->security.min_version;
+	return is_set(min) && strcmp(min, "1.3") == 0;
+}
+
+/* only13: offer TLS 1.3 alone, with DM_MYSQL_TLS13_SUITES. */
+static int set_options(MYSQL *m, const dm_db_config *c, const tls_material *t, bool use_tls,
+                       bool only13)
 {
 	int rc = 0;
 	unsigned int ct = connect_timeout_of(c);
@@ -396,11 +412,9 @@ static int set_options(MYSQL *m, const dm_db_config *c, const tls_material *t, b
 
 	my_bool on = 1;
 	rc |= mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
-	const char *min = c->security.min_version;
-	rc |= mysql_optionsv(m, MARIADB_OPT_TLS_VERSION,
-	                     is_set(min) && strcmp(min, "1.3") == 0 ? "TLSv1.3"
-	                                                            : "TLSv1.2,TLSv1.3");
-	rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CIPHER, DM_MYSQL_TLS12_CIPHERS);
+	rc |= mysql_optionsv(m, MARIADB_OPT_TLS_VERSION, only13 ? "TLSv1.3" : "TLSv1.2,TLSv1.3");
+	rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CIPHER,
+	                     only13 ? DM_MYSQL_TLS13_SUITES : DM_MYSQL_TLS12_CIPHERS);
 	if (t->path[MAT_CA] != NULL)
 		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CA, t->path[MAT_CA]);
 	if (t->path[MAT_CERT] != NULL) {
@@ -540,10 +554,19 @@ static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, cons
 			        "— set ssl-ca to the CA that issued the server's ssl-cert",
 			        key);
 		} else {
-			dm_buf_puts(&b, ": the server and dm share no protocol version or cipher "
-			                "suite (dm offers TLS 1.2+ with forward-secret AEAD suites "
-			                "only), or the server ended the handshake — check the "
-			                "server's tls_version, ssl_cipher and error log");
+			if (min_tls13(c))
+				dm_buf_printf(&b,
+				              ": the server does not do TLS 1.3, the only version "
+				              "%s.security.tls-min-version allows",
+				              key);
+			else
+				dm_buf_puts(
+				        &b,
+				        ": the server and dm share no protocol version or cipher "
+				        "suite (dm offers TLS 1.2+ with forward-secret AEAD "
+				        "suites only)");
+			dm_buf_puts(&b, ", or the server ended the handshake — check the server's "
+			                "tls_version, ssl_cipher and error log");
 		}
 		break;
 	case CR_CONN_HOST_ERROR:
@@ -626,6 +649,19 @@ static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, cons
 
 /* ---- connect --------------------------------------------------------- */
 
+/* The server does TLS but not 1.3 (OpenSSL's wording on either side: "tlsv1
+ * alert protocol version" from MariaDB 10.11 set to TLSv1.2). Any other
+ * failure is not retried: it would fail alike, or, for a server that does
+ * not offer TLS at all, ask it to log in once more for nothing. */
+static bool refused_tls13(MYSQL *m)
+{
+	const char *e = mysql_error(m);
+	return mysql_errno(m) == CR_SSL_CONNECTION_ERROR &&
+	       (strstr(e, "protocol version") != NULL ||
+	        strstr(e, "unsupported protocol") != NULL ||
+	        strstr(e, "wrong version number") != NULL);
+}
+
 int dm_mysql_connect(const dm_db_config *c, const char *what, MYSQL **ret, dm_err *err)
 {
 	return dm_mysql_connect_flags(c, what, 0, ret, err);
@@ -672,26 +708,40 @@ int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned lon
 		}
 	}
 
-	m = mysql_init(NULL);
-	if (m == NULL) {
-		dm_err_set(err, DM_EINTERNAL, "%s: mysql_init failed (out of memory)", link);
-		goto out;
+	/* Pass 0 offers TLS 1.3 alone (see DM_MYSQL_TLS13_SUITES); a TLS
+	 * failure there is retried once as pass 1, with TLS 1.2 allowed, whose
+	 * outcome is the one reported. Only a TLS 1.3 minimum needs no retry. */
+	bool only13 = use_tls && min_tls13(c);
+	int64_t start = 0;
+	MYSQL *ok = NULL;
+	for (int pass = use_tls && !only13 ? 0 : 1; pass < 2; pass++) {
+		if (m != NULL)
+			mysql_close(m);
+		m = mysql_init(NULL);
+		if (m == NULL) {
+			dm_err_set(err, DM_EINTERNAL, "%s: mysql_init failed (out of memory)",
+			           link);
+			goto out;
+		}
+		if (set_options(m, c, &t, use_tls, pass == 0 || only13) != 0) {
+			dm_err_set(err, DM_EINVAL, "%s: Connector/C refused an option: %s", link,
+			           mysql_error(m));
+			goto out;
+		}
+		start = dm_clock_mono_ms();
+		ok = mysql_real_connect(m, c->host, c->user, c->password != NULL ? c->password : "",
+		                        NULL, port_of(c), NULL, client_flags);
+		/* Its cipher set-up may leave a stale "no cipher match" in
+		 * this thread's OpenSSL error queue (see connect_error) when
+		 * no handshake followed; do not pass it on to the next
+		 * OpenSSL user here. */
+		ERR_clear_error();
+		if (ok != NULL || !refused_tls13(m))
+			break;
 	}
-	if (set_options(m, c, &t, use_tls) != 0) {
-		dm_err_set(err, DM_EINVAL, "%s: Connector/C refused an option: %s", link,
-		           mysql_error(m));
-		goto out;
-	}
-	int64_t start = dm_clock_mono_ms();
-	MYSQL *ok = mysql_real_connect(m, c->host, c->user, c->password != NULL ? c->password : "",
-	                               NULL, port_of(c), NULL, client_flags);
 	/* Connector/C has read every file by now (it builds a fresh SSL_CTX per
 	 * connection and never again for this handle, reconnect being off). */
 	mat_cleanup(&t);
-	/* Its cipher set-up may leave a stale "no cipher match" in this
-	 * thread's OpenSSL error queue (see connect_error) when no handshake
-	 * followed; do not pass it on to the next OpenSSL user here. */
-	ERR_clear_error();
 	if (ok == NULL) {
 		connect_error(m, c, what, &t, use_tls, dm_clock_mono_ms() - start,
 		              connect_timeout_of(c), err);

@@ -196,7 +196,8 @@ static void root_sql(const struct fx *f, const char *sql)
 	mysql_close(m);
 }
 
-static void write_cnf(const struct fx *f)
+/* extra: more [mysqld] lines, each ending in a newline ("" for none). */
+static void write_cnf(const struct fx *f, const char *extra)
 {
 	FILE *fp = fopen(f->cnf, "w");
 	assert_non_null(fp);
@@ -208,8 +209,8 @@ static void write_cnf(const struct fx *f)
 	        "log-bin=%s/data/binlog\nbinlog-format=ROW\nbinlog-row-image=FULL\n"
 	        "binlog-row-metadata=FULL\n"
 	        "ssl-ca=%s/ca.pem\nssl-cert=%s/server.pem\nssl-key=%s/server.key\n"
-	        "require-secure-transport=OFF\n",
-	        f->sock, f->port, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir);
+	        "require-secure-transport=OFF\n%s",
+	        f->sock, f->port, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir, extra);
 	fclose(fp);
 }
 
@@ -226,41 +227,11 @@ static void dump_log(const struct fx *f)
 	free(p);
 }
 
-static int group_setup(void **state)
+/* Starts mariadbd on f->cnf and waits until root can log in. */
+static int server_start(struct fx *f)
 {
-	struct fx *f = dm_xcalloc(1, sizeof(*f));
-	*state = f;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dm-test-mysql-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	if (!find_prog("mariadbd", f->mariadbd, sizeof(f->mariadbd)) ||
-	    !find_prog("mariadb-install-db", f->install_db, sizeof(f->install_db)))
-		return -1;
-	snprintf(f->cnf, sizeof(f->cnf), "%s/my.cnf", f->dir);
-	snprintf(f->sock, sizeof(f->sock), "%s/mysqld.sock", f->dir);
-	f->port = free_port();
-
-	make_ca(f, "ca", "dm test CA");
-	make_ca(f, "other-ca", "unrelated CA");
-	make_leaf(f, "ca", "server", "localhost");
-	make_leaf(f, "ca", "client", "dm");
-	make_leaf(f, "ca", "other-client", "other");
-	make_leaf(f, "other-ca", "bad-client", "dm");
-	write_cnf(f);
-
-	char *log = in_dir(f, "install.log");
 	char *dflt = dm_xasprintf("--defaults-file=%s", f->cnf);
 	char *user = geteuid() == 0 ? "--user=root" : "--verbose";
-	char *install[] = {f->install_db,    dflt, user, "--auth-root-authentication-method=normal",
-	                   "--skip-test-db", NULL};
-	int rc = run(install, log);
-	free(log);
-	if (rc != 0) {
-		fprintf(stderr, "mariadb-install-db failed (%d); see %s/install.log\n", rc, f->dir);
-		free(dflt);
-		return -1;
-	}
-
 	f->pid = fork();
 	if (f->pid == 0) {
 		char *out = in_dir(f, "stdout.log");
@@ -296,6 +267,66 @@ static int group_setup(void **state)
 		return -1;
 	}
 	mysql_close(m);
+	return 0;
+}
+
+static void server_stop(struct fx *f)
+{
+	if (f->pid <= 0)
+		return;
+	kill(f->pid, SIGTERM);
+	int st;
+	bool gone = false;
+	for (int i = 0; i < 300 && !gone; i++) {
+		gone = waitpid(f->pid, &st, WNOHANG) == f->pid;
+		if (!gone)
+			usleep(100 * 1000);
+	}
+	if (!gone) {
+		kill(f->pid, SIGKILL);
+		waitpid(f->pid, &st, 0);
+	}
+	f->pid = 0;
+}
+
+static int group_setup(void **state)
+{
+	struct fx *f = dm_xcalloc(1, sizeof(*f));
+	*state = f;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dm-test-mysql-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	if (!find_prog("mariadbd", f->mariadbd, sizeof(f->mariadbd)) ||
+	    !find_prog("mariadb-install-db", f->install_db, sizeof(f->install_db)))
+		return -1;
+	snprintf(f->cnf, sizeof(f->cnf), "%s/my.cnf", f->dir);
+	snprintf(f->sock, sizeof(f->sock), "%s/mysqld.sock", f->dir);
+	f->port = free_port();
+
+	make_ca(f, "ca", "dm test CA");
+	make_ca(f, "other-ca", "unrelated CA");
+	make_leaf(f, "ca", "server", "localhost");
+	make_leaf(f, "ca", "client", "dm");
+	make_leaf(f, "ca", "other-client", "other");
+	make_leaf(f, "other-ca", "bad-client", "dm");
+	write_cnf(f, "");
+
+	char *log = in_dir(f, "install.log");
+	char *dflt = dm_xasprintf("--defaults-file=%s", f->cnf);
+	char *user = geteuid() == 0 ? "--user=root" : "--verbose";
+	char *install[] = {f->install_db,    dflt, user, "--auth-root-authentication-method=normal",
+	                   "--skip-test-db", NULL};
+	int rc = run(install, log);
+	free(log);
+	if (rc != 0) {
+		fprintf(stderr, "mariadb-install-db failed (%d); see %s/install.log\n", rc, f->dir);
+		free(dflt);
+		return -1;
+	}
+
+	free(dflt);
+	if (server_start(f) < 0)
+		return -1;
 	root_sql(f, "CREATE USER 'plain'@'127.0.0.1' IDENTIFIED BY '" PW_PLAIN "'");
 	root_sql(f, "CREATE USER 'tlsuser'@'127.0.0.1' IDENTIFIED BY '" PW_TLS "' REQUIRE SSL");
 	root_sql(f, "CREATE USER 'x509user'@'127.0.0.1' IDENTIFIED BY '" PW_X509 "' REQUIRE X509");
@@ -309,20 +340,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	struct fx *f = *state;
-	if (f->pid > 0) {
-		kill(f->pid, SIGTERM);
-		int st;
-		bool gone = false;
-		for (int i = 0; i < 300 && !gone; i++) {
-			gone = waitpid(f->pid, &st, WNOHANG) == f->pid;
-			if (!gone)
-				usleep(100 * 1000);
-		}
-		if (!gone) {
-			kill(f->pid, SIGKILL);
-			waitpid(f->pid, &st, 0);
-		}
-	}
+	server_stop(f);
 	if (f->dir[0] != '\0' && getenv("DM_KEEP_TEST_DIR") == NULL)
 		nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
@@ -948,6 +966,47 @@ static void test_check_source_fails(void **state)
 	mysql_close(m);
 }
 
+/* TLS 1.3 with AES-128-GCM first. A server limited to TLS 1.2 refuses
+ * that handshake and gets a forward-secret AEAD suite on the retry; with a
+ * TLS 1.3 minimum it is refused with the reason. */
+static void test_tls_versions(void **state)
+{
+	struct fx *f = *state;
+	dm_db_config c;
+	dm_err err;
+	MYSQL *m = NULL;
+	char cipher[128], version[32];
+	cfg(&c, f, "tlsuser", PW_TLS);
+	set_file(&c.security.ca_file, f, "ca.pem");
+	if (dm_mysql_connect(&c, "source mysql-01", &m, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(dm_mysql_tls_info(m, cipher, sizeof(cipher), version, sizeof(version)));
+	assert_string_equal(version, "TLSv1.3");
+	assert_string_equal(cipher, "TLS_AES_128_GCM_SHA256");
+	mysql_close(m);
+
+	server_stop(f);
+	write_cnf(f, "tls-version=TLSv1.2\n");
+	assert_int_equal(server_start(f), 0);
+	if (dm_mysql_connect(&c, "source mysql-01", &m, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(dm_mysql_tls_info(m, cipher, sizeof(cipher), version, sizeof(version)));
+	assert_string_equal(version, "TLSv1.2");
+	if (strncmp(cipher, "ECDHE-", 6) != 0 || strstr(cipher, "GCM") == NULL)
+		fail_msg("TLS 1.2 cipher %s: want ECDHE with AES-GCM", cipher);
+	mysql_close(m);
+	c.security.min_version = dm_xstrdup("1.3");
+	expect_fail(&c, DM_ETLS, &err);
+	assert_contains(err.msg, "protocol version");
+	assert_contains(err.msg, "does not do TLS 1.3");
+	assert_contains(err.msg, "from.security.tls-min-version");
+
+	server_stop(f);
+	write_cnf(f, "");
+	assert_int_equal(server_start(f), 0);
+	dm_db_config_fini(&c);
+}
+
 int main(void)
 {
 	char p[256];
@@ -978,6 +1037,8 @@ int main(void)
 	        cmocka_unit_test(test_wire),
 	        cmocka_unit_test(test_check_source),
 	        cmocka_unit_test(test_check_source_fails),
+	        /* last: it restarts the server */
+	        cmocka_unit_test(test_tls_versions),
 	};
 	int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
 	dm_wire_fini();
