@@ -708,9 +708,10 @@ int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned lon
 		}
 	}
 
-	/* Pass 0 offers TLS 1.3 alone (see DM_MYSQL_TLS13_SUITES); a TLS
-	 * failure there is retried once as pass 1, with TLS 1.2 allowed, whose
-	 * outcome is the one reported. Only a TLS 1.3 minimum needs no retry. */
+	/* Pass 0 offers TLS 1.3 alone (see DM_MYSQL_TLS13_SUITES). A server
+	 * that refuses 1.3 (refused_tls13) gets pass 1, with TLS 1.2 allowed,
+	 * whose outcome is the one reported. With a TLS 1.3 minimum, or no TLS,
+	 * there is only pass 1. */
 	bool only13 = use_tls && min_tls13(c);
 	int64_t start = 0;
 	MYSQL *ok = NULL;
