@@ -1,32 +1,23 @@
-/* Connections to sources and targets: config value, TLS material per
- * connection, and messages that say what to fix. */
+/* Connections to sources and targets: config value, the connect itself
+ * (TLS material in tlsmat.c), and messages that say what to fix. */
 #include "mysql/conn.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <errmsg.h>
 #include <mysqld_error.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
-#include "base/file.h"
 #include "base/mem.h"
+#include "mysql/tlsmat.h"
 
 /* MySQL 8's refusal under require_secure_transport; MariaDB sends 1045. */
 #define DM_ER_SECURE_TRANSPORT_REQUIRED 3159
-
-/* Certificate files are small; anything bigger is the wrong file. */
-#define DM_MYSQL_PEM_MAX (1024 * 1024)
 
 static bool is_set(const char *s)
 {
@@ -95,265 +86,6 @@ static char *link_name(const dm_db_config *c, const char *what)
 	return dm_xasprintf("%s %s:%u", what, host, port_of(c));
 }
 
-/* ---- TLS material ---------------------------------------------------- */
-
-enum { MAT_CA, MAT_CERT, MAT_KEY, MAT_N };
-
-static const char *const mat_key[MAT_N] = {"ssl-ca", "ssl-cert", "ssl-key"};
-
-/* One connection's view of the security block: where Connector/C reads each
- * item from (the configured file, or a private temporary copy of inline
- * PEM) and how to name it to the user. */
-typedef struct tls_material {
-	const char *path[MAT_N]; /* what Connector/C gets; NULL = not set */
-	const char *pem[MAT_N];  /* inline content, borrowed from the config */
-	char *tmp_path[MAT_N];   /* our temporary files, removed after connect */
-	char *tmp_dir;
-	bool verify_server;
-} tls_material;
-
-/* "ssl-ca /etc/dm/ca.pem" or "ssl-ca (PEM content)". */
-static char *mat_name(const tls_material *t, int i)
-{
-	if (t->pem[i] != NULL)
-		return dm_xasprintf("%s (PEM content)", mat_key[i]);
-	return dm_xasprintf("%s %s", mat_key[i], t->path[i]);
-}
-
-/* Never prompt on a terminal for a passphrase (OpenSSL's default callback
- * would): an encrypted key is a configuration error we report. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
-/* The reason of the oldest queued OpenSSL error, then the queue cleared so
- * nothing stale reaches Connector/C's own error reporting. */
-static const char *ssl_reason(void)
-{
-	unsigned long e = ERR_get_error();
-	ERR_clear_error();
-	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
-	return r != NULL ? r : "not valid PEM";
-}
-
-/* Loads item i into a memory BIO (from the file or the inline PEM). The
- * file is read here, with our own error text naming it, because
- * Connector/C's text for an unreadable file does not say which one. */
-static BIO *mat_bio(const tls_material *t, int i, char **data, size_t *len, dm_err *err)
-{
-	*data = NULL;
-	*len = 0;
-	if (t->pem[i] != NULL)
-		return BIO_new_mem_buf(t->pem[i], -1);
-	dm_err e;
-	if (dm_file_read(t->path[i], DM_MYSQL_PEM_MAX, data, len, &e) < 0) {
-		/* e.msg starts with the path: "ssl-key /x/k.pem: No such file...". */
-		dm_err_set(err, e.code == DM_ELIMIT ? DM_EINVAL : e.code, "%s %s", mat_key[i],
-		           e.msg);
-		return NULL;
-	}
-	return BIO_new_mem_buf(*data, (int)*len);
-}
-
-static void mat_bio_free(BIO *b, char *data, size_t len)
-{
-	BIO_free(b);
-	if (data != NULL) {
-		OPENSSL_cleanse(data, len);
-		free(data);
-	}
-}
-
-/* Checks what OpenSSL will be given, so a broken file is reported by name
- * with the reason (no certificate in it, key does not match, encrypted
- * key, expired certificate) instead of a bare handshake failure. The files
- * are read again by Connector/C a moment later; a change in between only
- * means its own, less precise, message. */
-static int mat_check(const tls_material *t, dm_err *err)
-{
-	int rc = 0;
-	X509 *cert = NULL;
-	EVP_PKEY *key = NULL;
-	ERR_clear_error();
-	for (int i = 0; i < MAT_N && rc == 0; i++) {
-		if (t->path[i] == NULL)
-			continue;
-		char *data;
-		size_t len;
-		BIO *b = mat_bio(t, i, &data, &len, err);
-		if (b == NULL) {
-			rc = -1;
-			break;
-		}
-		char *name = mat_name(t, i);
-		if (i == MAT_CA) {
-			STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
-			int n = 0;
-			for (int j = 0; infos != NULL && j < sk_X509_INFO_num(infos); j++)
-				n += sk_X509_INFO_value(infos, j)->x509 != NULL;
-			sk_X509_INFO_pop_free(infos, X509_INFO_free);
-			if (n == 0)
-				rc = dm_err_set(
-				        err, DM_ETLS,
-				        "%s: no PEM certificate in it (%s); it must hold the "
-				        "CA certificate(s) that signed the server's certificate",
-				        name, ssl_reason());
-		} else if (i == MAT_CERT) {
-			cert = PEM_read_bio_X509(b, NULL, no_passphrase, NULL);
-			if (cert == NULL)
-				rc = dm_err_set(
-				        err, DM_ETLS,
-				        "%s: no PEM certificate in it (%s); it must hold this "
-				        "client's certificate",
-				        name, ssl_reason());
-			else if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
-				rc = dm_err_set(err, DM_ETLS,
-				                "%s: the certificate has expired; issue a new one",
-				                name);
-			else if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
-				rc = dm_err_set(err, DM_ETLS,
-				                "%s: the certificate is not valid yet (check the "
-				                "clock of this host and of the issuer)",
-				                name);
-		} else {
-			key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
-			if (key == NULL)
-				rc = dm_err_set(err, DM_ETLS,
-				                "%s: no usable private key in it (%s); it must be "
-				                "an unencrypted PEM key",
-				                name, ssl_reason());
-		}
-		free(name);
-		mat_bio_free(b, data, len);
-	}
-	if (rc == 0 && cert != NULL && key != NULL && X509_check_private_key(cert, key) != 1) {
-		char *cn = mat_name(t, MAT_CERT), *kn = mat_name(t, MAT_KEY);
-		rc = dm_err_set(err, DM_ETLS,
-		                "%s does not belong to %s: the key does not match the "
-		                "certificate's public key",
-		                kn, cn);
-		free(cn);
-		free(kn);
-	}
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	ERR_clear_error();
-	return rc;
-}
-
-static int write_private(const char *path, const char *data, dm_err *err)
-{
-	/* O_EXCL|O_NOFOLLOW in a fresh 0700 directory: nobody else can have
-	 * planted or opened this name. 0600 from the moment it exists. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return dm_err_set(err, DM_EIO, "cannot create temporary file %s: %s", path,
-		                  strerror(errno));
-	size_t len = strlen(data), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-			close(fd);
-			unlink(path);
-			return dm_err_set(err, DM_EIO, "cannot write temporary file %s: %s", path,
-			                  strerror(e));
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0) {
-		int e = errno;
-		unlink(path);
-		return dm_err_set(err, DM_EIO, "cannot write temporary file %s: %s", path,
-		                  strerror(e));
-	}
-	return 0;
-}
-
-static void mat_cleanup(tls_material *t)
-{
-	for (int i = 0; i < MAT_N; i++) {
-		if (t->tmp_path[i] != NULL) {
-			unlink(t->tmp_path[i]);
-			free(t->tmp_path[i]);
-			t->tmp_path[i] = NULL;
-			t->path[i] = ""; /* still "set"; named by mat_name as inline */
-		}
-	}
-	if (t->tmp_dir != NULL) {
-		rmdir(t->tmp_dir);
-		free(t->tmp_dir);
-		t->tmp_dir = NULL;
-	}
-}
-
-/* Connector/C 3.3 takes only paths (MYSQL_OPT_SSL_CA/CERT/KEY are handed to
- * SSL_CTX_load_verify_locations and friends; there is no in-memory
- * option), so inline PEM is written to 0600 files in a private 0700
- * directory that exists only for the duration of the connect call. */
-static int mat_materialize(tls_material *t, dm_err *err)
-{
-	for (int i = 0; i < MAT_N; i++) {
-		if (t->pem[i] == NULL)
-			continue;
-		if (t->tmp_dir == NULL) {
-			const char *base = getenv("TMPDIR");
-			if (!is_set(base))
-				base = "/tmp";
-			char *dir = dm_xasprintf("%s/dm-mysql-tls-XXXXXX", base);
-			if (mkdtemp(dir) == NULL) {
-				int e = errno;
-				dm_err_set(
-				        err, DM_EIO,
-				        "cannot create a private directory for inline TLS "
-				        "material in %s: %s (set TMPDIR to a writable directory)",
-				        base, strerror(e));
-				free(dir);
-				return -1;
-			}
-			t->tmp_dir = dir;
-		}
-		char *p = dm_xasprintf("%s/%s.pem", t->tmp_dir, mat_key[i]);
-		if (write_private(p, t->pem[i], err) < 0) {
-			free(p);
-			mat_cleanup(t);
-			return -1;
-		}
-		t->tmp_path[i] = p;
-		t->path[i] = p;
-	}
-	return 0;
-}
-
-static void mat_init(tls_material *t, const dm_tls_settings *s)
-{
-	memset(t, 0, sizeof(*t));
-	const char *files[MAT_N] = {s->ca_file, s->cert_file, s->key_file};
-	const char *pems[MAT_N] = {s->ca_pem, s->cert_pem, s->key_pem};
-	for (int i = 0; i < MAT_N; i++) {
-		if (is_set(pems[i])) {
-			t->pem[i] = pems[i];
-			t->path[i] = "";
-		} else if (is_set(files[i])) {
-			t->path[i] = files[i];
-		}
-	}
-	if (s->insecure_skip_verify) {
-		/* Connector/C verifies the chain whenever it gets a CA, so not
-		 * verifying means not giving it one. */
-		t->path[MAT_CA] = NULL;
-		t->pem[MAT_CA] = NULL;
-	}
-	t->verify_server = t->path[MAT_CA] != NULL;
-}
-
 /* ---- options --------------------------------------------------------- */
 
 /* TLS 1.2 suites with forward secrecy and AEAD, as on dm's own links. */
@@ -364,7 +96,7 @@ static void mat_init(tls_material *t, const dm_tls_settings *s)
  * OpenSSL reads it as TLS 1.3 suites as soon as it names one, leaving
  * TLS 1.2 at OpenSSL's defaults (suites without forward secrecy among
  * them). So a link is tried with TLS 1.3 alone first, and with TLS 1.2 and
- * DM_MYSQL_TLS12_CIPHERS when that handshake fails. */
+ * DM_MYSQL_TLS12_CIPHERS only when the server refuses 1.3. */
 #define DM_MYSQL_TLS13_SUITES                                                                      \
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
@@ -381,7 +113,7 @@ static bool min_tls13(const dm_db_config *c)
 }
 
 /* only13: offer TLS 1.3 alone, with DM_MYSQL_TLS13_SUITES. */
-static int set_options(MYSQL *m, const dm_db_config *c, const tls_material *t, bool use_tls,
+static int set_options(MYSQL *m, const dm_db_config *c, const dm_tlsmat *t, bool use_tls,
                        bool only13)
 {
 	int rc = 0;
@@ -415,11 +147,11 @@ static int set_options(MYSQL *m, const dm_db_config *c, const tls_material *t, b
 	rc |= mysql_optionsv(m, MARIADB_OPT_TLS_VERSION, only13 ? "TLSv1.3" : "TLSv1.2,TLSv1.3");
 	rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CIPHER,
 	                     only13 ? DM_MYSQL_TLS13_SUITES : DM_MYSQL_TLS12_CIPHERS);
-	if (t->path[MAT_CA] != NULL)
-		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CA, t->path[MAT_CA]);
-	if (t->path[MAT_CERT] != NULL) {
-		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CERT, t->path[MAT_CERT]);
-		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_KEY, t->path[MAT_KEY]);
+	if (t->path[DM_TLSMAT_CA] != NULL)
+		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CA, t->path[DM_TLSMAT_CA]);
+	if (t->path[DM_TLSMAT_CERT] != NULL) {
+		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_CERT, t->path[DM_TLSMAT_CERT]);
+		rc |= mysql_optionsv(m, MYSQL_OPT_SSL_KEY, t->path[DM_TLSMAT_KEY]);
 	}
 	/* Off by default in Connector/C 3.3: without it a CA checks the chain
 	 * but not that the certificate names the host we dialled. With cert+key
@@ -434,13 +166,13 @@ static int set_options(MYSQL *m, const dm_db_config *c, const tls_material *t, b
 
 /* Names of the TLS items in use, for messages: " (ssl-ca /x/ca.pem,
  * ssl-cert (PEM content))"; "" for plaintext. */
-static void describe_material(dm_buf *b, const tls_material *t)
+static void describe_material(dm_buf *b, const dm_tlsmat *t)
 {
 	bool first = true;
-	for (int i = 0; i < MAT_N; i++) {
-		if (t->path[i] == NULL || i == MAT_KEY)
+	for (int i = 0; i < DM_TLSMAT_N; i++) {
+		if (t->path[i] == NULL || i == DM_TLSMAT_KEY)
 			continue;
-		char *n = mat_name(t, i);
+		char *n = dm_tlsmat_name(t, i);
 		dm_buf_printf(b, "%s%s", first ? " (" : ", ", n);
 		free(n);
 		first = false;
@@ -454,7 +186,7 @@ static bool contains(const char *s, const char *needle)
 	return s != NULL && strstr(s, needle) != NULL;
 }
 
-static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, const tls_material *t,
+static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, const dm_tlsmat *t,
                          bool use_tls, int64_t elapsed_ms, unsigned int timeout_s, dm_err *err)
 {
 	unsigned int no = mysql_errno(m);
@@ -479,7 +211,7 @@ static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, cons
 			              "(require_secure_transport or REQUIRE SSL/X509) — check "
 			              "%s.password and %s.security",
 			              key, key);
-		else if (t->path[MAT_CERT] == NULL)
+		else if (t->path[DM_TLSMAT_CERT] == NULL)
 			dm_buf_printf(&b,
 			              "either the password is wrong, or the account requires a "
 			              "client certificate (REQUIRE X509/SUBJECT/ISSUER) — check "
@@ -616,7 +348,7 @@ static int connect_error(MYSQL *m, const dm_db_config *c, const char *what, cons
 		              "the connection was closed during the handshake (MySQL error %u: %s)",
 		              no, text);
 		describe_material(&b, t);
-		if (use_tls && t->path[MAT_CERT] != NULL) {
+		if (use_tls && t->path[DM_TLSMAT_CERT] != NULL) {
 			/* With TLS 1.3 a refused client certificate shows up here,
 			 * at the first read after the handshake, not as a TLS error. */
 			code = DM_ETLS;
@@ -676,8 +408,8 @@ int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned lon
 	char *link = link_name(c, what);
 	int rc = -1;
 	MYSQL *m = NULL;
-	tls_material t;
-	mat_init(&t, &c->security);
+	dm_tlsmat t;
+	dm_tlsmat_init(&t, &c->security);
 
 	if (!is_set(c->host)) {
 		dm_err_set(err, DM_EINVAL, "%s: %s.host is empty; set the server's address", what,
@@ -698,11 +430,11 @@ int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned lon
 	bool use_tls = c->security.mode != DM_TLS_OFF && !dm_tls_settings_empty(&c->security);
 	t.verify_server = t.verify_server && use_tls;
 	if (use_tls) {
-		if (mat_check(&t, err) < 0) {
+		if (dm_tlsmat_check(&t, err) < 0) {
 			dm_err_prefix(err, "%s: %s.security", link, key);
 			goto out;
 		}
-		if (mat_materialize(&t, err) < 0) {
+		if (dm_tlsmat_materialize(&t, err) < 0) {
 			dm_err_prefix(err, "%s", link);
 			goto out;
 		}
@@ -742,7 +474,7 @@ int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned lon
 	}
 	/* Connector/C has read every file by now (it builds a fresh SSL_CTX per
 	 * connection and never again for this handle, reconnect being off). */
-	mat_cleanup(&t);
+	dm_tlsmat_fini(&t);
 	if (ok == NULL) {
 		connect_error(m, c, what, &t, use_tls, dm_clock_mono_ms() - start,
 		              connect_timeout_of(c), err);
@@ -763,7 +495,7 @@ int dm_mysql_connect_flags(const dm_db_config *c, const char *what, unsigned lon
 	m = NULL;
 	rc = 0;
 out:
-	mat_cleanup(&t);
+	dm_tlsmat_fini(&t);
 	if (m != NULL)
 		mysql_close(m);
 	free(link);
