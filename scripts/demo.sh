@@ -78,14 +78,17 @@ if ! make -s build BUILD="$B" >"$T/build.log" 2>&1; then
 	die "build failed"
 fi
 
-port() { # a free loopback port, not one handed out before
+# A free loopback port into VAR, not one handed out before. Picked below the
+# kernel's ephemeral range (32768 up on Debian), where no outgoing connection
+# can take it between the pick and the server's bind().
+port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % 22000))
 		[[ " ${ports_used:-} " == *" $p "* ]] && continue
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
 		ports_used="${ports_used:-} $p"
-		echo "$p"
+		printf -v "$1" '%s' "$p"
 		return
 	done
 }
@@ -107,10 +110,10 @@ for pair in master:dm-master worker:dm-worker client:dm-client db:localhost dbcl
 done
 "$ci" info --cert "$T/master.pem" | sed 's/^/  /'
 
-UP=$(port)
-DOWN=$(port)
-MP=$(port)
-WP=$(port)
+port UP
+port DOWN
+port MP
+port WP
 for db in upstream:$UP downstream:$DOWN; do
 	name=${db%%:*} p=${db#*:} extra=()
 	[[ $name == upstream ]] && extra=(--binlog)

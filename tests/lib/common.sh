@@ -24,6 +24,9 @@
 #   not CMD...                succeeds when CMD fails
 #   dm_done                   prints the summary; exits 0 only if every step passed
 
+# shellcheck source=tests/lib/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
 DM_SOURCE_DIR=${DM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 DM_BUILD_DIR=${DM_BUILD_DIR:-$DM_SOURCE_DIR/build}
 DM_STEPS=0
@@ -37,6 +40,7 @@ _dm_cleanup() {
 	for pid in "${DM_BG_PIDS[@]}"; do
 		kill -0 "$pid" 2>/dev/null && dm_stop "$pid" 5 >/dev/null 2>&1
 	done
+	dm_port_release $DM_PORTS_USED
 	if [[ -n $T && -d $T ]]; then
 		if [[ ${DM_KEEP_TMP:-0} == 1 ]]; then
 			echo "# kept $T"
@@ -81,17 +85,12 @@ _dm_port_open() {
 }
 
 free_port() {
-	local p
-	for _ in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		[[ $DM_PORTS_USED == *" $p "* ]] && continue
-		# Listening or in TIME_WAIT/any state on this port: skip it.
-		if command -v ss >/dev/null 2>&1 && [[ -n $(ss -Htan "sport = :$p" 2>/dev/null) ]]; then
-			continue
-		fi
-		_dm_port_open "$p" && continue
-		DM_PORTS_USED+="$p "
-		printf -v "$1" '%s' "$p"
+	local _fp
+	for _ in $(seq 1 50); do
+		dm_port_pick _fp || return 1
+		[[ $DM_PORTS_USED == *" $_fp "* ]] && continue
+		DM_PORTS_USED+="$_fp "
+		printf -v "$1" '%s' "$_fp"
 		return 0
 	done
 	echo "free_port: no free port found" >&2

@@ -13,6 +13,9 @@
 # is never read and scenarios do not see each other. Nothing here depends on
 # the other files in tests/lib.
 
+# shellcheck source=tests/lib/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
 MARIADB_START_TIMEOUT=${MARIADB_START_TIMEOUT:-30}
 MARIADB_STOP_TIMEOUT=${MARIADB_STOP_TIMEOUT:-30}
 
@@ -206,17 +209,11 @@ mariadb_stop_all() {
 	done
 }
 
-# A free TCP port on 127.0.0.1 (small race: someone may take it before us).
+# A free TCP port on 127.0.0.1, reserved for this run (tests/lib/ports.sh).
 mariadb_free_port() {
 	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	_mariadb_die "no free port found"
+	dm_port_pick p || _mariadb_die "no free port found"
+	echo "$p"
 }
 
 # Test certificates in DIR: ca.pem/ca.key, server.pem/server.key (CN

@@ -95,7 +95,6 @@ static int run(char *const argv[], const char *log)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* A port nobody listens on right now (the kernel picks it). */
 /* A socket bound to a kernel-chosen port on 127.0.0.1, listening if asked. */
 static int bound_socket(bool do_listen, unsigned int *port)
 {
@@ -109,6 +108,8 @@ static int bound_socket(bool do_listen, unsigned int *port)
 	return s;
 }
 
+/* A port nobody listens on right now (the kernel picks it; the kernel
+ * walks its ephemeral range, so a port it just freed is not soon reused). */
 static unsigned int free_port(void)
 {
 	unsigned int port = 0;

@@ -16,8 +16,10 @@ if ! mariadb_available; then
 fi
 
 work=$(mktemp -d /tmp/dm-it-mysql-tls-XXXXXX)
+port=""
 cleanup() {
 	mariadb_stop_all
+	[[ -n $port ]] && dm_port_release "$port"
 	rm -rf "$work"
 }
 trap cleanup EXIT
