@@ -66,6 +66,8 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	mariadb_stop_all
+	# shellcheck disable=SC2086 # a list of port numbers
+	dm_port_release ${ports_used:-}
 	if [[ ${DM_KEEP_TMP:-0} == 1 ]]; then echo "kept $T"; else rm -rf "$T"; fi
 	exit "$rc"
 }
@@ -78,19 +80,10 @@ if ! make -s build BUILD="$B" >"$T/build.log" 2>&1; then
 	die "build failed"
 fi
 
-# A free loopback port into VAR, not one handed out before. Picked below the
-# kernel's ephemeral range (32768 up on Debian), where no outgoing connection
-# can take it between the pick and the server's bind().
+# A free loopback port into VAR, reserved until cleanup (tests/lib/ports.sh).
 port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 22000))
-		[[ " ${ports_used:-} " == *" $p "* ]] && continue
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-		ports_used="${ports_used:-} $p"
-		printf -v "$1" '%s' "$p"
-		return
-	done
+	dm_port_pick "$1" || die "no free port on 127.0.0.1"
+	ports_used="${ports_used:-} ${!1}"
 }
 wait_port() {
 	for _ in $(seq 1 100); do

@@ -9,7 +9,7 @@
 #   dm_need_cmd CMD...        exit 77 (skipped) when a command is missing
 #   dm_tool NAME              prints $DM_BUILD_DIR/tools/NAME, or fails when it is not
 #                             built: X=$(dm_tool NAME) || exit 77
-#   free_port VAR             a free 127.0.0.1 TCP port into VAR (not one handed out before)
+#   free_port VAR             a free 127.0.0.1 TCP port into VAR, reserved until exit (ports.sh)
 #   wait_for_port PORT [SECS] until something accepts on 127.0.0.1:PORT
 #   wait_for_file FILE REGEX [SECS]  until a line of FILE matches (grep -E)
 #   dm_bg NAME CMD...         runs CMD in the background, output in $T/NAME.out;
@@ -40,6 +40,7 @@ _dm_cleanup() {
 	for pid in "${DM_BG_PIDS[@]}"; do
 		kill -0 "$pid" 2>/dev/null && dm_stop "$pid" 5 >/dev/null 2>&1
 	done
+	# shellcheck disable=SC2086 # a list of port numbers
 	dm_port_release $DM_PORTS_USED
 	if [[ -n $T && -d $T ]]; then
 		if [[ ${DM_KEEP_TMP:-0} == 1 ]]; then
@@ -85,16 +86,8 @@ _dm_port_open() {
 }
 
 free_port() {
-	local _fp
-	for _ in $(seq 1 50); do
-		dm_port_pick _fp || return 1
-		[[ $DM_PORTS_USED == *" $_fp "* ]] && continue
-		DM_PORTS_USED+="$_fp "
-		printf -v "$1" '%s' "$_fp"
-		return 0
-	done
-	echo "free_port: no free port found" >&2
-	return 1
+	dm_port_pick "$1" || return 1
+	DM_PORTS_USED+="${!1} "
 }
 
 wait_for_port() {
